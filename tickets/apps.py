@@ -1,0 +1,19 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
+
+
+def _ensure_triggers(sender, using, **kwargs):
+    from django.db import connections
+
+    from tickets import db_triggers
+
+    db_triggers.install(connections[using])
+
+
+class TicketsConfig(AppConfig):
+    name = "tickets"
+    verbose_name = _("企业诉求")
+
+    def ready(self):
+        post_migrate.connect(_ensure_triggers, sender=self)

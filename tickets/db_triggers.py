@@ -1,0 +1,50 @@
+"""The event table is append-only in the database itself, so the promise holds against the
+admin, the shell and raw SQL. TRUNCATE stays possible for test teardown and demo resets.
+
+Installed by a migration and re-ensured after every ``migrate`` (SQLite drops a table's
+triggers when a later migration rebuilds the table).
+"""
+
+POSTGRESQL = [
+    """
+CREATE OR REPLACE FUNCTION tickets_event_append_only() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION 'tickets_ticketevent is append-only: % is not allowed', TG_OP
+        USING ERRCODE = 'restrict_violation';
+END
+$$ LANGUAGE plpgsql
+""",
+    "DROP TRIGGER IF EXISTS tickets_ticketevent_append_only ON tickets_ticketevent",
+    """
+CREATE TRIGGER tickets_ticketevent_append_only
+BEFORE UPDATE OR DELETE ON tickets_ticketevent
+FOR EACH ROW EXECUTE FUNCTION tickets_event_append_only()
+""",
+]
+
+SQLITE = [
+    """
+CREATE TRIGGER IF NOT EXISTS tickets_ticketevent_no_update
+BEFORE UPDATE ON tickets_ticketevent
+BEGIN SELECT RAISE(ABORT, 'tickets_ticketevent is append-only: UPDATE is not allowed'); END
+""",
+    """
+CREATE TRIGGER IF NOT EXISTS tickets_ticketevent_no_delete
+BEFORE DELETE ON tickets_ticketevent
+BEGIN SELECT RAISE(ABORT, 'tickets_ticketevent is append-only: DELETE is not allowed'); END
+""",
+]
+
+SQLITE_DROP = [
+    "DROP TRIGGER IF EXISTS tickets_ticketevent_no_update",
+    "DROP TRIGGER IF EXISTS tickets_ticketevent_no_delete",
+]
+
+
+def install(connection) -> None:
+    statements = {"postgresql": POSTGRESQL, "sqlite": SQLITE}.get(connection.vendor)
+    if statements is None:
+        raise NotImplementedError(f"no append-only trigger for database {connection.vendor}")
+    with connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)

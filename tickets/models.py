@@ -1,0 +1,455 @@
+"""The process: tickets, their append-only history, routing rules, SLA policies, calendar."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from enterprises.models import Department, District, Enterprise, IndustryChain, Tier
+
+
+class Kind(models.TextChoices):
+    """四张清单 — the four lists every need belongs to."""
+
+    DIFFICULTY = "difficulty", _("企业困难问题")
+    TECHNOLOGY = "technology", _("技术需求")
+    FUNDING = "funding", _("资金需求")
+    SUPPLY_CHAIN = "supply_chain", _("产业链配套")
+
+
+class Status(models.TextChoices):
+    SUBMITTED = "submitted", _("已提交")  # saved, waiting to be routed
+    ASSIGNED = "assigned", _("已分派")  # a department must sign for it (签收)
+    IN_PROGRESS = "in_progress", _("办理中")  # signed for, the resolve clock runs
+    ON_HOLD = "on_hold", _("已挂起")  # paused with a reason; the SLA clock stops
+    PENDING_REVIEW = "pending_review", _("待审核")  # an "explained" answer awaits the tier above
+    RESOLVED = "resolved", _("已办结")  # answered; waiting for the enterprise to confirm
+    CLOSED = "closed", _("已关闭")  # confirmed, or closed automatically after no reply
+    RETURNED = "returned", _("已退单")  # returned by a department; the coordinator re-dispatches
+    WITHDRAWN = "withdrawn", _("已撤回")  # withdrawn by the enterprise before resolution
+
+
+OPEN_STATUSES = (
+    Status.SUBMITTED,
+    Status.ASSIGNED,
+    Status.IN_PROGRESS,
+    Status.ON_HOLD,
+    Status.PENDING_REVIEW,
+    Status.RETURNED,
+)
+
+
+class Outcome(models.TextChoices):
+    NONE = "", _("—")
+    SOLVED = "solved", _("已解决")
+    BASICALLY_SOLVED = "basically_solved", _("基本解决")
+    EXPLAINED = "explained", _("未能解决，已说明")
+
+
+RESOLVED_OUTCOMES = (Outcome.SOLVED, Outcome.BASICALLY_SOLVED)
+
+
+class SlaStage(models.IntegerChoices):
+    """How far the sweep has gone on the current deadline."""
+
+    FRESH = 0, _("正常")
+    WARNED = 1, _("已预警")  # yellow card sent before the resolve deadline
+    REMINDED = 2, _("已催办")  # reminder sent after the accept deadline
+
+
+class Ticket(models.Model):
+    number = models.CharField(_("编号"), max_length=20, unique=True)
+    enterprise = models.ForeignKey(
+        Enterprise, verbose_name=_("企业"), on_delete=models.PROTECT, related_name="tickets"
+    )
+    kind = models.CharField(_("清单类别"), max_length=16, choices=Kind.choices)
+    title = models.CharField(_("标题"), max_length=200)
+    description = models.TextField(_("诉求内容"), max_length=5000)
+    category = models.CharField(_("细类"), max_length=40, blank=True)
+    amount = models.DecimalField(
+        _("金额（万元）"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    chain = models.ForeignKey(
+        IndustryChain,
+        verbose_name=_("产业链"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="tickets",
+    )
+    status = models.CharField(
+        _("状态"), max_length=16, choices=Status.choices, default=Status.SUBMITTED
+    )
+    level = models.CharField(_("层级"), max_length=10, choices=Tier.choices, default=Tier.DISTRICT)
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("责任单位"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="tickets",
+    )
+    outcome = models.CharField(
+        _("办理结果"), max_length=20, choices=Outcome.choices, blank=True, default=""
+    )
+    outcome_note = models.TextField(_("办理说明"), blank=True, max_length=5000)
+
+    created_at = models.DateTimeField(_("提交时间"), default=timezone.now)
+    updated_at = models.DateTimeField(_("更新时间"), default=timezone.now)
+    assigned_at = models.DateTimeField(_("分派时间"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("签收时间"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("关闭时间"), null=True, blank=True)
+    accept_due_at = models.DateTimeField(_("签收时限"), null=True, blank=True)
+    resolve_due_at = models.DateTimeField(_("办结时限"), null=True, blank=True)
+    # The next instant the escalation sweep must look at this ticket (yellow card, reminder,
+    # escalation, auto-close); null when nothing is scheduled. Each transition recomputes it.
+    escalate_at = models.DateTimeField(_("下次检查时间"), null=True, blank=True)
+    sla_stage = models.PositiveSmallIntegerField(
+        _("时限阶段"), choices=SlaStage.choices, default=SlaStage.FRESH
+    )
+    held_at = models.DateTimeField(_("挂起时间"), null=True, blank=True)
+    extension_requested_days = models.PositiveSmallIntegerField(
+        _("申请延期（工作日）"), null=True, blank=True
+    )
+    extension_days = models.PositiveSmallIntegerField(_("已批准延期（工作日）"), default=0)
+
+    return_count = models.PositiveIntegerField(_("退单次数"), default=0)
+    reopen_count = models.PositiveIntegerField(_("重办次数"), default=0)
+    escalation_count = models.PositiveIntegerField(_("升级次数"), default=0)
+    supervised = models.BooleanField(_("督办"), default=False)
+    supervised_at = models.DateTimeField(_("督办时间"), null=True, blank=True)
+
+    satisfaction = models.PositiveSmallIntegerField(_("满意度"), null=True, blank=True)
+    satisfaction_note = models.CharField(_("回访意见"), max_length=500, blank=True)
+    rated_at = models.DateTimeField(_("回访时间"), null=True, blank=True)
+
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("提交人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    idempotency_key = models.CharField(_("幂等键"), max_length=80, blank=True, default="")
+    # SHA-256 of the submitted body: the same key with another body is a client error.
+    request_fingerprint = models.CharField(max_length=64, blank=True, default="")
+
+    class Meta:
+        verbose_name = _("诉求")
+        verbose_name_plural = _("诉求")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=Kind.values), name="ticket_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=Status.values), name="ticket_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(level__in=Tier.values), name="ticket_level_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome__in=Outcome.values), name="ticket_outcome_valid"
+            ),
+            # An outcome is only ever recorded together with the time it was resolved.
+            models.CheckConstraint(
+                condition=Q(outcome="") | Q(resolved_at__isnull=False),
+                name="ticket_outcome_has_resolved_at",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["resolved", "closed", "pending_review"])
+                | (~Q(outcome="") & Q(resolved_at__isnull=False)),
+                name="ticket_resolved_has_outcome",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="closed") | Q(closed_at__isnull=False),
+                name="ticket_closed_has_closed_at",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="on_hold") | Q(held_at__isnull=False),
+                name="ticket_on_hold_has_held_at",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["submitted", "withdrawn"]) | Q(department__isnull=False),
+                name="ticket_handled_has_department",
+            ),
+            models.CheckConstraint(
+                condition=Q(satisfaction__isnull=True) | Q(satisfaction__gte=1, satisfaction__lte=5),
+                name="ticket_satisfaction_1_to_5",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__isnull=True) | (Q(kind="funding") & Q(amount__gte=0)),
+                name="ticket_amount_only_for_funding",
+            ),
+            models.UniqueConstraint(
+                fields=["enterprise", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="ticket_idempotency_key_unique_per_enterprise",
+            ),
+        ]
+        indexes = [
+            # The escalation sweep: WHERE escalate_at <= now ORDER BY escalate_at, id.
+            models.Index(
+                fields=["escalate_at", "id"],
+                condition=Q(escalate_at__isnull=False),
+                name="ticket_escalate_due",
+            ),
+            # The re-route sweep: WHERE status = 'submitted' AND created_at < now - grace.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(status="submitted"),
+                name="ticket_submitted_waiting",
+            ),
+            # A department's queue and the by-department statistics.
+            models.Index(fields=["department", "status"], name="ticket_department_status"),
+            # An enterprise's own list, newest first.
+            models.Index(fields=["enterprise", "-created_at"], name="ticket_enterprise_recent"),
+            # Period filters in lists and statistics.
+            models.Index(fields=["created_at"], name="ticket_created"),
+        ]
+
+    def __str__(self):
+        return f"{self.number} {self.title}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    def is_overdue(self, now=None) -> bool:
+        now = now or timezone.now()
+        if self.status == Status.ASSIGNED and self.accept_due_at:
+            return self.accept_due_at < now
+        if self.status == Status.IN_PROGRESS and self.resolve_due_at:
+            return self.resolve_due_at < now
+        return False
+
+
+class TicketNumberCounter(models.Model):
+    """Per-year counter behind WH-2026-000123; incremented inside the submitting transaction,
+    so a rolled-back submission leaves no gap."""
+
+    year = models.PositiveSmallIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("编号计数器")
+        verbose_name_plural = _("编号计数器")
+
+    def __str__(self):
+        return f"{self.year}: {self.last}"
+
+
+class TicketEvent(models.Model):
+    """Append-only history. A database trigger rejects UPDATE and DELETE (migration 0002)."""
+
+    class Action(models.TextChoices):
+        SUBMIT = "submit", _("提交")
+        ROUTE = "route", _("分派")
+        DISPATCH = "dispatch", _("人工分派")
+        ACCEPT = "accept", _("签收")
+        RETURN = "return", _("退单")
+        HOLD = "hold", _("挂起")
+        RESUME = "resume", _("恢复办理")
+        REQUEST_EXTENSION = "request_extension", _("申请延期")
+        APPROVE_EXTENSION = "approve_extension", _("批准延期")
+        DENY_EXTENSION = "deny_extension", _("驳回延期")
+        RESOLVE = "resolve", _("办结")
+        APPROVE_EXPLANATION = "approve_explanation", _("同意说明")
+        REJECT_EXPLANATION = "reject_explanation", _("驳回说明")
+        CONFIRM = "confirm", _("确认办结")
+        AUTO_CLOSE = "auto_close", _("自动关闭")
+        REOPEN = "reopen", _("重办")
+        WITHDRAW = "withdraw", _("撤回")
+        RATE = "rate", _("回访评价")
+        WARN = "warn", _("预警（黄牌）")
+        REMIND = "remind", _("催办")
+        ESCALATE = "escalate", _("升级（红牌）")
+        SUPERVISE = "supervise", _("督办")
+
+    ticket = models.ForeignKey(
+        Ticket, verbose_name=_("诉求"), on_delete=models.PROTECT, related_name="events"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    action = models.CharField(_("动作"), max_length=24, choices=Action.choices)
+    from_status = models.CharField(_("原状态"), max_length=16, choices=Status.choices, blank=True)
+    to_status = models.CharField(_("新状态"), max_length=16, choices=Status.choices, blank=True)
+    from_department = models.ForeignKey(
+        Department,
+        verbose_name=_("原责任单位"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    to_department = models.ForeignKey(
+        Department,
+        verbose_name=_("新责任单位"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    level = models.CharField(_("层级"), max_length=10, choices=Tier.choices)
+    note = models.TextField(_("说明"), blank=True)
+    created_at = models.DateTimeField(_("时间"), default=timezone.now)
+    # The identity of one sweep step ("escalate@<instant>"): a breach is acted on at most once
+    # even if two sweeps race or a worker dies and its task is redelivered.
+    breach_key = models.CharField(max_length=64, null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("办理记录")
+        verbose_name_plural = _("办理记录")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticket", "breach_key"],
+                condition=Q(breach_key__isnull=False),
+                name="event_breach_once_per_ticket",
+            ),
+        ]
+        indexes = [
+            # A ticket's timeline.
+            models.Index(fields=["ticket", "created_at"], name="event_ticket_timeline"),
+            # Statistics counting returns/reopens/escalations per period.
+            models.Index(fields=["action", "created_at"], name="event_action_time"),
+        ]
+
+    def __str__(self):
+        return f"{self.ticket_id} {self.get_action_display()} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class NotificationLog(models.Model):
+    """One row per notification ever claimed; the unique key makes a redelivered task a no-op."""
+
+    key = models.CharField(max_length=120, unique=True)
+    event = models.ForeignKey(
+        TicketEvent, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    subject = models.CharField(max_length=200, blank=True)
+    recipients = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("通知记录")
+        verbose_name_plural = _("通知记录")
+
+    def __str__(self):
+        return self.key
+
+
+class CalendarDay(models.Model):
+    """One day of the official working calendar (weekends, holidays, 调休 make-up days)."""
+
+    date = models.DateField(_("日期"), unique=True)
+    is_working = models.BooleanField(_("工作日"))
+    name = models.CharField(_("说明"), max_length=60, blank=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("工作日历")
+        verbose_name_plural = _("工作日历")
+        ordering = ["date"]
+
+    def __str__(self):
+        return f"{self.date} {'工作日' if self.is_working else '休息日'}"
+
+
+class SlaPolicy(models.Model):
+    """Working-day time limits for one kind at one level (12345 practice by default)."""
+
+    kind = models.CharField(_("清单类别"), max_length=16, choices=Kind.choices)
+    level = models.CharField(_("层级"), max_length=10, choices=Tier.choices)
+    accept_days = models.PositiveSmallIntegerField(_("签收时限（工作日）"), default=1)
+    resolve_days = models.PositiveSmallIntegerField(_("办结时限（工作日）"), default=5)
+    return_window_days = models.PositiveSmallIntegerField(_("可退单期限（工作日）"), default=2)
+    max_extension_days = models.PositiveSmallIntegerField(_("最长延期（工作日）"), default=10)
+    auto_close_days = models.PositiveSmallIntegerField(
+        _("自动关闭（工作日）"),
+        default=5,
+        help_text=_("办结后企业未确认、未重办，满此工作日数自动关闭。"),
+    )
+
+    class Meta:
+        verbose_name = _("时限规则")
+        verbose_name_plural = _("时限规则")
+        ordering = ["kind", "level"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "level"], name="sla_one_per_kind_level"),
+            models.CheckConstraint(condition=Q(accept_days__gte=1), name="sla_accept_positive"),
+            models.CheckConstraint(condition=Q(resolve_days__gte=1), name="sla_resolve_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} / {self.get_level_display()}"
+
+
+class RoutingRule(models.Model):
+    """(kind, category, district, chain, amount, credit grade) → department. First match wins."""
+
+    class Target(models.TextChoices):
+        FIXED = "fixed", _("指定单位")
+        DISTRICT_COUNTERPART = "district_counterpart", _("企业所在区市的对口单位")
+        CHAIN_LEAD = "chain_lead", _("企业所在产业链的牵头部门")
+
+    name = models.CharField(_("名称"), max_length=80)
+    priority = models.PositiveIntegerField(_("优先级"), help_text=_("数字小的先匹配。"))
+    is_active = models.BooleanField(_("启用"), default=True)
+    kind = models.CharField(_("清单类别"), max_length=16, choices=Kind.choices, blank=True)
+    category = models.CharField(_("细类"), max_length=40, blank=True)
+    district = models.ForeignKey(
+        District, verbose_name=_("区市"), on_delete=models.PROTECT, null=True, blank=True
+    )
+    chain = models.ForeignKey(
+        IndustryChain, verbose_name=_("产业链"), on_delete=models.PROTECT, null=True, blank=True
+    )
+    min_amount = models.DecimalField(
+        _("最低金额（万元）"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    credit_grades = models.CharField(
+        _("信用等级"), max_length=4, blank=True, help_text=_("如 AB；留空表示不限。")
+    )
+    target = models.CharField(
+        _("分派方式"), max_length=24, choices=Target.choices, default=Target.FIXED
+    )
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("责任单位"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="routing_rules",
+        help_text=_("对口分派时填市级单位，系统找企业所在区市的下级对口单位。"),
+    )
+
+    class Meta:
+        verbose_name = _("分派规则")
+        verbose_name_plural = _("分派规则")
+        ordering = ["priority", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["priority"], name="routing_priority_unique"),
+            models.CheckConstraint(
+                condition=Q(credit_grades__regex=r"^[ABCD]*$"), name="routing_credit_grades_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(target="chain_lead") | Q(department__isnull=False),
+                name="routing_department_required",
+            ),
+            models.CheckConstraint(
+                condition=Q(target__in=["fixed", "district_counterpart", "chain_lead"]),
+                name="routing_target_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.priority}. {self.name}"
