@@ -110,10 +110,17 @@ class Ticket(models.Model):
         _("时限阶段"), choices=SlaStage.choices, default=SlaStage.FRESH
     )
     held_at = models.DateTimeField(_("挂起时间"), null=True, blank=True)
+    # The resolve deadline is clock_started_at + (resolve days + extension days) working days
+    # + paused_seconds of working time spent on hold; kept so deadlines can be recomputed
+    # when the calendar or a policy changes.
+    clock_started_at = models.DateTimeField(_("计时起点"), null=True, blank=True)
+    paused_seconds = models.PositiveIntegerField(_("挂起累计（工作秒）"), default=0)
     extension_requested_days = models.PositiveSmallIntegerField(
         _("申请延期（工作日）"), null=True, blank=True
     )
-    extension_days = models.PositiveSmallIntegerField(_("已批准延期（工作日）"), default=0)
+    extension_days = models.PositiveSmallIntegerField(
+        _("已批准延期（工作日）"), default=0, help_text=_("本轮办理（分派、升级或重办后）累计。")
+    )
 
     return_count = models.PositiveIntegerField(_("退单次数"), default=0)
     reopen_count = models.PositiveIntegerField(_("重办次数"), default=0)

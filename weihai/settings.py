@@ -10,10 +10,16 @@ from django.utils.translation import gettext_lazy as _
 from weihai.env import env_bool, env_float, env_int, env_list, env_str, load_dotenv
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+# Local development reads .env (written by scripts/run); DOTENV_FILE names another file, and
+# DOTENV_FILE= (empty) turns it off so a developer's .env cannot leak into tests. Read first,
+# so that every variable below (VAR_DIR too) can come from it.
+_dotenv_file = env_str("DOTENV_FILE", str(BASE_DIR / ".env"))
+if _dotenv_file:
+    load_dotenv(Path(_dotenv_file))
+
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
-
-load_dotenv(BASE_DIR / ".env")
 
 DEBUG = env_bool("DEBUG", False)
 
@@ -45,6 +51,7 @@ INSTALLED_APPS = [
     "weihai.apps.WeihaiConfig",
     "enterprises",
     "tickets",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -138,6 +145,10 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# Preloading binds the whole domain, every subdomain included, to HTTPS for months and anyone
+# may submit a domain that sends the directive: the domain owner opts in with
+# SECURE_HSTS_PRELOAD=1, and check --deploy does not nag about it (W021) until then.
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 if env_bool("SECURE_PROXY_SSL_HEADER", False):
@@ -219,12 +230,12 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 110},
     },
     "weekly-report": {
-        "task": "tickets.scheduled_report",
+        "task": "reports.scheduled_report",
         "schedule": crontab(minute=0, hour=8, day_of_week="mon"),
         "args": ("week",),
     },
     "monthly-report": {
-        "task": "tickets.scheduled_report",
+        "task": "reports.scheduled_report",
         "schedule": crontab(minute=0, hour=8, day_of_month="1"),
         "args": ("month",),
     },

@@ -1,0 +1,447 @@
+"""The periodic sweeps: the escalation ladder and the re-routing of stranded submissions.
+
+Escalation is set-based. Each open ticket carries `escalate_at`, the next instant someone
+must look at it (partial index `ticket_escalate_due`). A sweep takes small batches of due
+tickets with SELECT … FOR UPDATE SKIP LOCKED (ordered by escalate_at, id), decides one step
+per ticket, writes the events with one bulk INSERT and applies the changes with one UPDATE
+per group of tickets receiving the same new values — never a save() per ticket.
+
+Steps (one event each, acting on the ticket's current deadline):
+- in_progress, one working day before the resolve deadline → yellow card (warn)
+- assigned past the accept deadline → reminder (remind, 催办), a working day's grace
+- assigned after the reminder, or in_progress past the resolve deadline → escalate one tier
+  up (district → city → leader; at the top, chain-linked tickets go to the chain chief's
+  office), new department must accept, new deadlines
+- at the leader tier, overdue again → supervised (督办); it stays on the supervision list
+- resolved without reply for the policy's days → auto-close
+
+Each step's event carries a breach key ("escalate@<escalate_at>") that is unique per
+ticket, so a step is acted on at most once even when two sweeps race, beat fires twice, or
+a worker dies and its task is redelivered; the row lock and the moved escalate_at make a
+second sweep at the same instant find nothing to do.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+import uuid
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from enterprises.models import Department, IndustryChain, Tier
+from tickets import effects
+from tickets.calendar import CalendarMissing
+from tickets.errors import WorkflowError
+from tickets.models import SlaStage, Status, Ticket, TicketEvent
+from tickets.sla import Sla, load_sla
+
+logger = logging.getLogger(__name__)
+
+# Rows locked per transaction. Small enough that a handler acting on one of them waits
+# only a fraction of a second, large enough that the per-statement overhead is amortised
+# (about 0.05 s per 500 escalations on PostgreSQL, see bench/escalation.py).
+BATCH_SIZE = 500
+# A ticket the sweep cannot process (bad data, missing calendar year) is looked at again
+# after this long instead of crash-looping every sweep.
+RETRY_BAD_ROW_AFTER = dt.timedelta(hours=1)
+# After a reminder (催办) the department gets this many working days before escalation.
+REMINDER_GRACE_DAYS = 1
+
+Action = TicketEvent.Action
+ROW_FIELDS = (
+    "id",
+    "status",
+    "kind",
+    "level",
+    "department_id",
+    "chain_id",
+    "sla_stage",
+    "escalate_at",
+    "accept_due_at",
+    "resolve_due_at",
+    "supervised",
+)
+
+
+@dataclass(frozen=True)
+class Row:
+    id: int
+    status: str
+    kind: str
+    level: str
+    department_id: int | None
+    chain_id: int | None
+    sla_stage: int
+    escalate_at: dt.datetime
+    accept_due_at: dt.datetime | None
+    resolve_due_at: dt.datetime | None
+    supervised: bool
+
+
+@dataclass
+class Step:
+    row: Row
+    action: str | None  # None: only reschedule (no event), e.g. a stale escalate_at
+    updates: dict
+    to_status: str
+    to_department_id: int | None
+    level: str
+    note: str = ""
+
+    @property
+    def group(self) -> tuple:
+        return tuple(sorted((name, repr(value)) for name, value in self.updates.items()))
+
+    @property
+    def breach_key(self) -> str:
+        return f"{self.action}@{self.row.escalate_at.isoformat()}"
+
+
+@dataclass
+class Context:
+    now: dt.datetime
+    sla: Sla
+    departments: dict[int, tuple[str, int | None, str]]  # id -> (tier, escalates_to, name)
+    chain_chiefs: dict[int, int]
+    alerted_years: set[int] = field(default_factory=set)
+
+    @classmethod
+    def load(cls, now: dt.datetime) -> Context:
+        return cls(
+            now=now,
+            sla=load_sla(fresh=True),
+            departments={
+                pk: (tier, up, name)
+                for pk, tier, up, name in Department.objects.values_list(
+                    "id", "tier", "escalates_to_id", "name"
+                )
+            },
+            chain_chiefs=dict(IndustryChain.objects.values_list("id", "chief_office_id")),
+        )
+
+
+@dataclass
+class SweepResult:
+    sweep_id: str
+    counts: Counter = field(default_factory=Counter)
+    event_ids: list[int] = field(default_factory=list)
+    skipped: int = 0
+    seconds: float = 0.0
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+# --- deciding one step ------------------------------------------------------------------------
+
+
+def plan(row: Row, ctx: Context) -> Step:
+    now = ctx.now
+    if row.status == Status.RESOLVED:
+        return Step(
+            row,
+            Action.AUTO_CLOSE,
+            {"status": Status.CLOSED, "closed_at": now, "escalate_at": None, "sla_stage": 0},
+            Status.CLOSED,
+            row.department_id,
+            row.level,
+            _("办结后企业未在规定时间内反馈，自动关闭"),
+        )
+    if row.status == Status.IN_PROGRESS:
+        if now >= row.resolve_due_at:
+            return _escalate(row, ctx, _("超过办结时限"))
+        if row.sla_stage == SlaStage.FRESH:
+            return Step(
+                row,
+                Action.WARN,
+                {"sla_stage": SlaStage.WARNED, "escalate_at": F("resolve_due_at")},
+                row.status,
+                row.department_id,
+                row.level,
+                _("距办结时限不足1个工作日（时限 %(due)s）")
+                % {"due": timezone.localtime(row.resolve_due_at).strftime("%Y-%m-%d %H:%M")},
+            )
+        return _reschedule(row, F("resolve_due_at"))
+    if row.status == Status.ASSIGNED:
+        if row.sla_stage != SlaStage.REMINDED:
+            return Step(
+                row,
+                Action.REMIND,
+                {
+                    "sla_stage": SlaStage.REMINDED,
+                    "escalate_at": ctx.sla.add(now, REMINDER_GRACE_DAYS),
+                },
+                row.status,
+                row.department_id,
+                row.level,
+                _("超过签收时限仍未签收，催办"),
+            )
+        return _escalate(row, ctx, _("催办后仍未签收"))
+    return _reschedule(row, None)
+
+
+def _reschedule(row: Row, escalate_at) -> Step:
+    return Step(row, None, {"escalate_at": escalate_at}, row.status, row.department_id, row.level)
+
+
+def _escalate(row: Row, ctx: Context, reason: str) -> Step:
+    tier, escalates_to, _name = ctx.departments[row.department_id]
+    next_tier = Tier.above(tier)
+    if next_tier is None:
+        updates = {"escalate_at": None, "sla_stage": 0, "supervised": True}
+        if not row.supervised:
+            updates["supervised_at"] = ctx.now
+        return Step(
+            row,
+            Action.SUPERVISE,
+            updates,
+            row.status,
+            row.department_id,
+            row.level,
+            reason + _("，已在市领导层级，列入督办"),
+        )
+    target = escalates_to
+    if next_tier == Tier.LEADER and row.chain_id in ctx.chain_chiefs:
+        target = ctx.chain_chiefs[row.chain_id]
+    if target is None:
+        raise WorkflowError(f"department {row.department_id} has no escalation target")
+    accept_due, resolve_due = ctx.sla.assignment_deadlines(row.kind, next_tier, ctx.now)
+    return Step(
+        row,
+        Action.ESCALATE,
+        {
+            "status": Status.ASSIGNED,
+            "department_id": target,
+            "level": next_tier,
+            "assigned_at": ctx.now,
+            "accepted_at": None,
+            "clock_started_at": ctx.now,
+            "paused_seconds": 0,
+            "extension_days": 0,
+            "accept_due_at": accept_due,
+            "resolve_due_at": resolve_due,
+            "escalate_at": accept_due,
+            "sla_stage": 0,
+            "extension_requested_days": None,
+            "escalation_count": F("escalation_count") + 1,
+        },
+        Status.ASSIGNED,
+        target,
+        next_tier,
+        reason + _("，升级至%(department)s") % {"department": ctx.departments[target][2]},
+    )
+
+
+# --- applying steps --------------------------------------------------------------------------
+
+
+def _event(step: Step, now: dt.datetime) -> TicketEvent:
+    return TicketEvent(
+        ticket_id=step.row.id,
+        action=step.action,
+        from_status=step.row.status,
+        to_status=step.to_status,
+        from_department_id=step.row.department_id,
+        to_department_id=step.to_department_id,
+        level=step.level,
+        note=step.note,
+        created_at=now,
+        breach_key=step.breach_key,
+    )
+
+
+def _apply_grouped(steps: list[Step], now: dt.datetime) -> list[TicketEvent]:
+    events = TicketEvent.objects.bulk_create([_event(s, now) for s in steps if s.action])
+    groups: dict[tuple, list[Step]] = defaultdict(list)
+    for step in steps:
+        groups[step.group].append(step)
+    for members in groups.values():
+        updates = dict(members[0].updates, updated_at=now)
+        Ticket.objects.filter(pk__in=[s.row.id for s in members]).update(**updates)
+    return events
+
+
+def _apply_one_by_one(steps: list[Step], now: dt.datetime) -> list[TicketEvent]:
+    """Fallback when the bulk insert hit a breach that was already acted on."""
+    events = []
+    for step in steps:
+        try:
+            with transaction.atomic():
+                events.extend(_apply_grouped([step], now))
+        except IntegrityError:
+            logger.warning(
+                "ticket %s: %s already recorded; moving its schedule on",
+                step.row.id,
+                step.breach_key,
+            )
+            _apply_grouped([_reschedule(step.row, step.updates.get("escalate_at"))], now)
+    return events
+
+
+def _sweep_batch(ctx: Context, result: SweepResult) -> int:
+    with transaction.atomic():
+        rows = [
+            Row(*values)
+            for values in Ticket.objects.select_for_update(skip_locked=True)
+            .filter(escalate_at__lte=ctx.now)
+            .order_by("escalate_at", "id")
+            .values_list(*ROW_FIELDS)[:BATCH_SIZE]
+        ]
+        if not rows:
+            return 0
+        steps, bad = [], []
+        for row in rows:
+            try:
+                steps.append(plan(row, ctx))
+            except CalendarMissing as missing:
+                bad.append(row.id)
+                if missing.year not in ctx.alerted_years:
+                    ctx.alerted_years.add(missing.year)
+                    _alert_calendar(missing.year, ctx.now)
+            except Exception:
+                logger.exception("escalation sweep could not plan ticket %s", row.id)
+                bad.append(row.id)
+        try:
+            with transaction.atomic():
+                events = _apply_grouped(steps, ctx.now)
+        except IntegrityError:
+            events = _apply_one_by_one(steps, ctx.now)
+        if bad:
+            Ticket.objects.filter(pk__in=bad).update(escalate_at=ctx.now + RETRY_BAD_ROW_AFTER)
+            result.skipped += len(bad)
+    for event in events:
+        result.counts[event.action] += 1
+    result.event_ids.extend(event.pk for event in events)
+    return len(rows)
+
+
+def _alert_calendar(year: int, now: dt.datetime) -> None:
+    effects.send_now(
+        effects.ALERT_STAFF,
+        f"calendar-missing:{year}:{timezone.localdate(now).isoformat()}",
+        _("工作日历缺少 %(year)s 年数据") % {"year": year},
+        _("升级巡检无法计算 %(year)s 年的时限，相关诉求将在1小时后重试。请在管理后台补录工作日历。")
+        % {"year": year},
+    )
+
+
+def escalate_overdue(*, now: dt.datetime | None = None, notify: bool = True) -> SweepResult:
+    """One escalation sweep at `now`: act on every ticket whose escalate_at has come."""
+    started = time.perf_counter()
+    now = now or timezone.now()
+    ctx = Context.load(now)
+    result = SweepResult(sweep_id=uuid.uuid4().hex)
+    while _sweep_batch(ctx, result):
+        pass
+    if notify and result.event_ids:
+        effects.send_now(effects.SEND_DIGEST, result.sweep_id, result.event_ids)
+    result.seconds = time.perf_counter() - started
+    if result.total or result.skipped:
+        logger.info(
+            "escalation sweep %s at %s: %s, %s skipped, %.2fs",
+            result.sweep_id,
+            now.isoformat(),
+            dict(result.counts),
+            result.skipped,
+            result.seconds,
+        )
+    return result
+
+
+# --- re-routing ------------------------------------------------------------------------------
+
+
+def reroute_stale(*, now: dt.datetime | None = None, limit: int = 5000) -> int:
+    """Route tickets still `submitted` past the grace period (their routing task was lost,
+    e.g. the broker was down at submission). Returns how many were routed."""
+    from tickets import routing_store, workflow
+
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(seconds=settings.REROUTE_GRACE_SECONDS)
+    ids = list(
+        Ticket.objects.filter(status=Status.SUBMITTED, created_at__lte=cutoff)
+        .order_by("created_at")
+        .values_list("id", flat=True)[:limit]
+    )
+    if not ids:
+        return 0
+    routing_data = (routing_store.load_rules(), routing_store.load_directory())
+    routed = 0
+    for ticket_id in ids:
+        try:
+            workflow.route_ticket(ticket_id=ticket_id, now=now, routing_data=routing_data)
+            routed += 1
+        except WorkflowError as error:
+            # Routed meanwhile by its own task, or no calendar: logged, retried next sweep.
+            logger.info("re-route of ticket %s skipped: %s", ticket_id, error)
+    return routed
+
+
+# --- recomputing deadlines ---------------------------------------------------------------------
+
+RECOMPUTE_BATCH = 2000
+
+
+def recompute_deadlines(*, queryset=None, stdout=None) -> int:
+    """Recompute the stored deadlines of open tickets after the calendar or a policy changed.
+
+    accept_due_at = assigned_at + accept days; resolve_due_at = clock_started_at + (resolve
+    days + approved extension days) working days + the working time spent on hold. The
+    sweep stage is kept; escalate_at follows the new deadlines. Returns tickets changed.
+    """
+    from tickets.calendar import DAY
+
+    sla = load_sla(fresh=True)
+    queryset = queryset if queryset is not None else Ticket.objects.all()
+    open_tickets = queryset.filter(
+        status__in=[Status.ASSIGNED, Status.IN_PROGRESS, Status.ON_HOLD, Status.RESOLVED]
+    ).order_by("pk")
+    fields = ["accept_due_at", "resolve_due_at", "escalate_at"]
+    changed = 0
+    last_pk = 0
+    while True:
+        batch = list(open_tickets.filter(pk__gt=last_pk)[:RECOMPUTE_BATCH])
+        if not batch:
+            break
+        last_pk = batch[-1].pk
+        dirty = []
+        for ticket in batch:
+            before = tuple(getattr(ticket, name) for name in fields)
+            _recompute_one(ticket, sla, DAY)
+            if tuple(getattr(ticket, name) for name in fields) != before:
+                dirty.append(ticket)
+        with transaction.atomic():
+            Ticket.objects.bulk_update(dirty, fields)
+        changed += len(dirty)
+        if stdout is not None:
+            stdout.write(f"  … {last_pk}: {changed} changed")
+    return changed
+
+
+def _recompute_one(ticket: Ticket, sla: Sla, day_seconds: int) -> None:
+    policy = sla.policy(ticket.kind, ticket.level)
+    if ticket.assigned_at and ticket.status == Status.ASSIGNED:
+        ticket.accept_due_at = sla.add(ticket.assigned_at, policy.accept_days)
+    start = ticket.clock_started_at or ticket.assigned_at
+    if start and ticket.status != Status.RESOLVED:
+        budget = (policy.resolve_days + ticket.extension_days) * day_seconds
+        ticket.resolve_due_at = sla.calendar.add_working_seconds(
+            start, budget + ticket.paused_seconds
+        )
+    stage = ticket.sla_stage
+    if ticket.status == Status.ASSIGNED and stage == SlaStage.REMINDED:
+        return  # the reminder's grace period stands
+    if ticket.status == Status.IN_PROGRESS and stage == SlaStage.WARNED:
+        ticket.escalate_at = ticket.resolve_due_at
+        return
+    sla.schedule(ticket)
+    ticket.sla_stage = stage
