@@ -3,8 +3,9 @@ from django.conf import settings
 
 
 @pytest.fixture(autouse=True)
-def _locmem_email(settings):
+def _test_environment(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.STAFF_ALERT_EMAILS = []
 
 
 def pytest_report_header(config):

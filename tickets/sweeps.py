@@ -102,7 +102,12 @@ class Step:
 
     @property
     def breach_key(self) -> str:
-        return f"{self.action}@{self.row.escalate_at.isoformat()}"
+        return breach_key(self.action, self.row.escalate_at)
+
+
+def breach_key(action: str, instant: dt.datetime) -> str:
+    """The identity of one step: the action and the instant it was due, in UTC."""
+    return f"{action}@{instant.astimezone(dt.UTC).isoformat(timespec='microseconds')}"
 
 
 @dataclass
