@@ -14,7 +14,8 @@ BEGIN
     IF NEW.escalates_to_id IS NOT NULL THEN
         SELECT tier INTO target_tier FROM enterprises_department WHERE id = NEW.escalates_to_id;
         IF target_tier IS DISTINCT FROM ({NEXT_TIER.format(row="NEW")}) THEN
-            RAISE EXCEPTION 'department % (tier %) must escalate to a department one tier up, not to tier %',
+            RAISE EXCEPTION
+                'department % (tier %) must escalate to a department one tier up, not to tier %',
                 NEW.code, NEW.tier, target_tier USING ERRCODE = 'check_violation';
         END IF;
     END IF;
@@ -22,8 +23,8 @@ BEGIN
         SELECT 1 FROM enterprises_department d
         WHERE d.escalates_to_id = NEW.id AND ({NEXT_TIER.format(row="d")}) IS DISTINCT FROM NEW.tier
     ) THEN
-        RAISE EXCEPTION 'department % cannot change tier: departments below escalate to it', NEW.code
-            USING ERRCODE = 'check_violation';
+        RAISE EXCEPTION 'department % cannot change tier: departments below escalate to it',
+            NEW.code USING ERRCODE = 'check_violation';
     END IF;
     RETURN NEW;
 END

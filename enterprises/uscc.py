@@ -38,7 +38,8 @@ def validate(value: str) -> str:
     if bad:
         raise USCCError(
             "charset",
-            f"统一社会信用代码含有不允许的字符：{'、'.join(bad)}（不得使用 I、O、Z、S、V 及符号）。",
+            f"统一社会信用代码含有不允许的字符：{'、'.join(bad)}"
+            "（不得使用 I、O、Z、S、V 及符号）。",
         )
     if not code[2:8].isdigit():
         raise USCCError("division", "统一社会信用代码第3至8位应为行政区划代码（6位数字）。")

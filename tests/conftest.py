@@ -1,5 +1,13 @@
+import os
+
 import pytest
 from django.conf import settings
+
+# Tasks published by tests go to an in-memory broker unless a test asks for the real one
+# (tests/broker.py): nothing leaks into var/broker or a developer's Redis.
+os.environ["CELERY_BROKER_URL"] = "memory://"
+
+pytest_plugins = ["tests.broker"]
 
 
 @pytest.fixture(autouse=True)

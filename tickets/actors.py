@@ -1,4 +1,4 @@
-"""Who is acting: an enterprise account, department staff, a coordinator, a leader, or the system."""
+"""Who is acting: an enterprise account, department staff, a coordinator, a leader, the system."""
 
 from __future__ import annotations
 
@@ -49,7 +49,9 @@ def actor_for(user) -> Actor:
             DepartmentMembership.objects.filter(user=user).values_list("department_id", "role")
         )
         enterprise_id = (
-            EnterpriseAccount.objects.filter(user=user).values_list("enterprise_id", flat=True).first()
+            EnterpriseAccount.objects.filter(user=user)
+            .values_list("enterprise_id", flat=True)
+            .first()
         )
         roles = {role for _, role in memberships}
         actor = Actor(

@@ -158,9 +158,9 @@ def alert_staff(key: str, subject: str, body: str) -> bool:
     """Tell the people who run the system that something needs a person (once per key)."""
     recipients = list(settings.STAFF_ALERT_EMAILS)
     recipients += list(
-        Department.objects.filter(is_coordinator=True).exclude(email="").values_list(
-            "email", flat=True
-        )
+        Department.objects.filter(is_coordinator=True)
+        .exclude(email="")
+        .values_list("email", flat=True)
     )
     if not recipients:
         logger.error("staff alert with no recipients configured: %s — %s", subject, body)

@@ -66,7 +66,9 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
     Action.AUTO_CLOSE: (frozenset({S.RESOLVED}), S.CLOSED),
     Action.REOPEN: (frozenset({S.RESOLVED}), S.IN_PROGRESS),
     Action.WITHDRAW: (
-        frozenset({S.SUBMITTED, S.ASSIGNED, S.IN_PROGRESS, S.ON_HOLD, S.PENDING_REVIEW, S.RETURNED}),
+        frozenset(
+            {S.SUBMITTED, S.ASSIGNED, S.IN_PROGRESS, S.ON_HOLD, S.PENDING_REVIEW, S.RETURNED}
+        ),
         S.WITHDRAWN,
     ),
     Action.RATE: (frozenset({S.RESOLVED, S.CLOSED}), None),
@@ -339,9 +341,7 @@ def _existing_for_key(enterprise_id: int, key: str, fingerprint: str) -> Ticket 
 
 
 def _assign(change: _Change, department_id: int, level: str) -> None:
-    accept_due, resolve_due = change.sla.assignment_deadlines(
-        change.ticket.kind, level, change.now
-    )
+    accept_due, resolve_due = change.sla.assignment_deadlines(change.ticket.kind, level, change.now)
     change.set(
         department_id=department_id,
         level=level,
@@ -372,8 +372,10 @@ def route_ticket(*, ticket_id: int, now: dt.datetime | None = None, routing_data
         except routing.NoDepartment as error:
             raise InvalidInput(str(error)) from None
         _assign(change, decision.department_id, decision.level)
-        return _("按分派规则 #%(rule)s 分派") % {"rule": decision.rule_id} if decision.rule_id else _(
-            "无匹配规则，由市企业服务中心统筹分派"
+        return (
+            _("按分派规则 #%(rule)s 分派") % {"rule": decision.rule_id}
+            if decision.rule_id
+            else _("无匹配规则，由市企业服务中心统筹分派")
         )
 
     return _run(ticket_id, Action.ROUTE, None, apply, now=now)
@@ -389,9 +391,7 @@ def dispatch_ticket(
         if department is None:
             raise InvalidInput(_("责任单位不存在或已停用。"), field="department")
         if department.pk == change.from_department_id and change.from_status == S.RETURNED:
-            raise InvalidInput(
-                _("该单位刚退回此诉求，请分派给其他单位。"), field="department"
-            )
+            raise InvalidInput(_("该单位刚退回此诉求，请分派给其他单位。"), field="department")
         _assign(change, department.pk, department.tier)
         return _text(note, _("分派说明"), required=False)
 
@@ -538,7 +538,10 @@ def resolve_ticket(*, ticket_id: int, actor, outcome: str, note: str, now=None) 
     def apply(change: _Change) -> str:
         if outcome not in (Outcome.SOLVED, Outcome.BASICALLY_SOLVED, Outcome.EXPLAINED):
             raise InvalidInput(
-                _("办理结果应为 solved（已解决）、basically_solved（基本解决）或 explained（未能解决，已说明）。"),
+                _(
+                    "办理结果应为 solved（已解决）、basically_solved（基本解决）"
+                    "或 explained（未能解决，已说明）。"
+                ),
                 field="outcome",
             )
         text = _text(note, _("办理说明"), required=True, limit=MAX_TEXT)

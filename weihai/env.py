@@ -56,7 +56,9 @@ def env_float(name: str, default: float) -> float:
     try:
         return float(raw)
     except ValueError:
-        raise ImproperlyConfigured(f"Environment variable {name}={raw!r} is not a number.") from None
+        raise ImproperlyConfigured(
+            f"Environment variable {name}={raw!r} is not a number."
+        ) from None
 
 
 def env_list(name: str, default: list[str] | None = None) -> list[str]:

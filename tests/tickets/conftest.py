@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from enterprises.models import Department, Tier
+from enterprises.models import Department
 from tests.factories import (
     ChainFactory,
     CityDepartmentFactory,
@@ -104,8 +104,13 @@ def make_ticket(world, status: str, *, now: dt.datetime = T0, **fields) -> Ticke
             accept_due_at=accept_due,
             resolve_due_at=resolve_due,
         )
-    if status in (Status.IN_PROGRESS, Status.ON_HOLD, Status.PENDING_REVIEW, Status.RESOLVED,
-                  Status.CLOSED):
+    if status in (
+        Status.IN_PROGRESS,
+        Status.ON_HOLD,
+        Status.PENDING_REVIEW,
+        Status.RESOLVED,
+        Status.CLOSED,
+    ):
         values["accepted_at"] = now
     if status == Status.ON_HOLD:
         values["held_at"] = now

@@ -101,7 +101,7 @@ def test_a_start_in_an_unseeded_year_raises(cal):
 
 def test_naive_datetimes_are_refused(cal):
     with pytest.raises(ValueError, match="aware"):
-        cal.add_working_days(dt.datetime(2026, 6, 3, 10), 1)
+        cal.add_working_days(dt.datetime(2026, 6, 3, 10), 1)  # noqa: DTZ001
 
 
 def test_a_partial_year_is_not_coverage():

@@ -80,7 +80,10 @@ def test_district_ticket_overdue_twice_reaches_the_leader_tier(world):
             "from_department", "to_department", "level"
         )
     )
-    assert steps == [(world.local.pk, world.city.pk, "city"), (world.city.pk, world.leader.pk, "leader")]
+    assert steps == [
+        (world.local.pk, world.city.pk, "city"),
+        (world.city.pk, world.leader.pk, "leader"),
+    ]
 
 
 def test_at_the_top_tier_an_overdue_ticket_is_supervised_and_stays_on_the_list(world):

@@ -19,7 +19,9 @@ def test_assignment_emails_the_department_and_tells_the_enterprise(world, mailou
     workflow.route_ticket(ticket_id=ticket.pk, now=T0)
     event = ticket.events.get(action="route")
     assert tasks.notify_event(event.pk) == 2
-    department_mail, enterprise_mail = sorted(mailoutbox, key=lambda m: m.to[0] != world.local.email)
+    department_mail, enterprise_mail = sorted(
+        mailoutbox, key=lambda m: m.to[0] != world.local.email
+    )
     assert department_mail.to == [world.local.email]
     assert department_mail.subject == f"【企业诉求直通车】新分派诉求 {ticket.number}：用电增容审批"
     assert "签收时限：2026-06-04 09:00" in department_mail.body
@@ -29,19 +31,28 @@ def test_assignment_emails_the_department_and_tells_the_enterprise(world, mailou
 
 def test_a_redelivered_notification_task_sends_nothing_twice(world, mailoutbox):
     ticket = make_ticket(world, Status.IN_PROGRESS)
-    workflow.resolve_ticket(ticket_id=ticket.pk, actor=world.handler, outcome="solved", note="已解决", now=T0)
+    workflow.resolve_ticket(
+        ticket_id=ticket.pk, actor=world.handler, outcome="solved", note="已解决", now=T0
+    )
     event = ticket.events.get(action="resolve")
     assert tasks.notify_event(event.pk) == 1
     assert tasks.notify_event(event.pk) == 0  # acks_late redelivery
     assert len(mailoutbox) == 1
     assert mailoutbox[0].subject == f"【企业诉求直通车】您的诉求 {ticket.number} 已办结"
     assert "办理结果：已解决" in mailoutbox[0].body
-    assert NotificationLog.objects.filter(key=f"event:{event.pk}:enterprise").exclude(sent_at=None).count() == 1
+    assert (
+        NotificationLog.objects.filter(key=f"event:{event.pk}:enterprise")
+        .exclude(sent_at=None)
+        .count()
+        == 1
+    )
 
 
 def test_a_negative_answer_goes_to_the_tier_above_not_yet_to_the_enterprise(world, mailoutbox):
     ticket = make_ticket(world, Status.IN_PROGRESS)
-    workflow.resolve_ticket(ticket_id=ticket.pk, actor=world.handler, outcome="explained", note="无法", now=T0)
+    workflow.resolve_ticket(
+        ticket_id=ticket.pk, actor=world.handler, outcome="explained", note="无法", now=T0
+    )
     tasks.notify_event(ticket.events.get(action="resolve").pk)
     assert [m.to for m in mailoutbox] == [[world.city.email]]
     assert mailoutbox[0].subject.startswith("【企业诉求直通车】待审核")
@@ -56,14 +67,16 @@ def test_internal_steps_send_no_event_email(world, mailoutbox):
 
 def test_failed_send_can_be_retried(world, mailoutbox, monkeypatch):
     ticket = make_ticket(world, Status.IN_PROGRESS)
-    workflow.resolve_ticket(ticket_id=ticket.pk, actor=world.handler, outcome="solved", note="好", now=T0)
+    workflow.resolve_ticket(
+        ticket_id=ticket.pk, actor=world.handler, outcome="solved", note="好", now=T0
+    )
     event = ticket.events.get(action="resolve")
 
     def broken(*args, **kwargs):
         raise OSError("smtp down")
 
     monkeypatch.setattr(notifications, "send_mail", broken)
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match="smtp down"):
         notifications.notify_event(event.pk)
     assert not NotificationLog.objects.exists()
     monkeypatch.undo()

@@ -1,13 +1,12 @@
 """Behaviour of individual workflow actions: deadlines, guards, permissions, side effects."""
 
-import datetime as dt
 import threading
 from decimal import Decimal
 
 import pytest
 from django.db import connection
 
-from tests.factories import EnterpriseFactory, UserFactory, enterprise_user, staff_user
+from tests.factories import EnterpriseFactory, UserFactory, enterprise_user
 from tests.tickets.conftest import T0, at, make_ticket
 from tickets import effects, workflow
 from tickets.errors import (
@@ -117,7 +116,11 @@ def test_route_assigns_by_rule_sets_deadlines_and_level(world):
     assert routed.resolve_due_at == at(2026, 6, 10, 9)  # 5 working days
     assert routed.escalate_at == routed.accept_due_at
     event = routed.events.get()
-    assert (event.action, event.to_department_id, event.level) == ("route", world.local.pk, "district")
+    assert (event.action, event.to_department_id, event.level) == (
+        "route",
+        world.local.pk,
+        "district",
+    )
 
 
 def test_route_falls_back_to_the_coordinating_office(world):
@@ -140,11 +143,15 @@ def test_hold_three_working_days_then_resume_moves_the_deadline_by_three_working
     ticket = make_ticket(world, Status.IN_PROGRESS)  # assigned Wed 2026-06-03 09:00
     due = ticket.resolve_due_at
     assert due == at(2026, 6, 10, 9)
-    workflow.hold_ticket(ticket_id=ticket.pk, actor=world.handler, reason="等待材料", now=at(2026, 6, 4, 9))
+    workflow.hold_ticket(
+        ticket_id=ticket.pk, actor=world.handler, reason="等待材料", now=at(2026, 6, 4, 9)
+    )
     held = Ticket.objects.get(pk=ticket.pk)
     assert held.status == Status.ON_HOLD and held.escalate_at is None
     # Thu 4 June → Tue 9 June is 3 working days (Thu, Fri, Mon).
-    resumed = workflow.resume_ticket(ticket_id=ticket.pk, actor=world.handler, now=at(2026, 6, 9, 9))
+    resumed = workflow.resume_ticket(
+        ticket_id=ticket.pk, actor=world.handler, now=at(2026, 6, 9, 9)
+    )
     assert resumed.resolve_due_at == world.sla.add(due, 3) == at(2026, 6, 15, 9)
     assert resumed.paused_seconds == 3 * 86400
     assert resumed.escalate_at == at(2026, 6, 12, 9)  # yellow card one working day before
@@ -153,8 +160,12 @@ def test_hold_three_working_days_then_resume_moves_the_deadline_by_three_working
 def test_hold_over_a_holiday_week_pauses_only_working_time(world):
     ticket = make_ticket(world, Status.IN_PROGRESS, now=at(2026, 9, 28, 9))
     due = ticket.resolve_due_at
-    workflow.hold_ticket(ticket_id=ticket.pk, actor=world.handler, reason="国庆", now=at(2026, 9, 30, 9))
-    resumed = workflow.resume_ticket(ticket_id=ticket.pk, actor=world.handler, now=at(2026, 10, 8, 9))
+    workflow.hold_ticket(
+        ticket_id=ticket.pk, actor=world.handler, reason="国庆", now=at(2026, 9, 30, 9)
+    )
+    resumed = workflow.resume_ticket(
+        ticket_id=ticket.pk, actor=world.handler, now=at(2026, 10, 8, 9)
+    )
     # Paused: 30 Sep 09:00–24:00 (15 h) and 8 Oct 00:00–09:00 (9 h); 1–7 October are rest days.
     assert resumed.paused_seconds == 24 * 3600
     assert resumed.resolve_due_at == world.sla.add(due, 1)
@@ -205,10 +216,16 @@ def test_extension_needs_a_reason_a_limit_and_the_tier_above(world):
     ticket = make_ticket(world, Status.IN_PROGRESS)
     due = ticket.resolve_due_at
     with pytest.raises(InvalidInput):
-        workflow.request_extension(ticket_id=ticket.pk, actor=world.handler, days=11, reason="x", now=T0)
-    workflow.request_extension(ticket_id=ticket.pk, actor=world.handler, days=4, reason="需要勘查", now=T0)
+        workflow.request_extension(
+            ticket_id=ticket.pk, actor=world.handler, days=11, reason="x", now=T0
+        )
+    workflow.request_extension(
+        ticket_id=ticket.pk, actor=world.handler, days=4, reason="需要勘查", now=T0
+    )
     with pytest.raises(IllegalTransition, match="待审核"):
-        workflow.request_extension(ticket_id=ticket.pk, actor=world.handler, days=1, reason="再延", now=T0)
+        workflow.request_extension(
+            ticket_id=ticket.pk, actor=world.handler, days=1, reason="再延", now=T0
+        )
     with pytest.raises(NotPermitted):  # the handler cannot approve its own extension
         workflow.approve_extension(ticket_id=ticket.pk, actor=world.handler, now=T0)
     approved = workflow.approve_extension(ticket_id=ticket.pk, actor=world.city_handler, now=T0)
@@ -216,7 +233,9 @@ def test_extension_needs_a_reason_a_limit_and_the_tier_above(world):
     assert (approved.extension_days, approved.extension_requested_days) == (4, None)
     # 6 more is the most left of the 10-day cap.
     with pytest.raises(InvalidInput, match="1 到 6"):
-        workflow.request_extension(ticket_id=ticket.pk, actor=world.handler, days=7, reason="x", now=T0)
+        workflow.request_extension(
+            ticket_id=ticket.pk, actor=world.handler, days=7, reason="x", now=T0
+        )
 
 
 def test_extension_must_be_asked_before_the_deadline(world):
@@ -238,7 +257,11 @@ def test_explained_outcome_waits_for_the_tier_above(world):
     rejected = workflow.reject_explanation(
         ticket_id=ticket.pk, actor=world.city_handler, note="请再协调", now=T0
     )
-    assert (rejected.status, rejected.outcome, rejected.resolved_at) == (Status.IN_PROGRESS, "", None)
+    assert (rejected.status, rejected.outcome, rejected.resolved_at) == (
+        Status.IN_PROGRESS,
+        "",
+        None,
+    )
     workflow.resolve_ticket(
         ticket_id=ticket.pk, actor=world.handler, outcome="explained", note="确实无法", now=T0
     )
@@ -250,15 +273,22 @@ def test_leader_tier_explanations_are_approved_by_leaders(world):
     ticket = make_ticket(world, Status.PENDING_REVIEW, department=world.leader)
     with pytest.raises(NotPermitted):
         workflow.approve_explanation(ticket_id=ticket.pk, actor=world.city_handler, now=T0)
-    assert workflow.approve_explanation(ticket_id=ticket.pk, actor=world.leader_user, now=T0).status == "resolved"
+    assert (
+        workflow.approve_explanation(ticket_id=ticket.pk, actor=world.leader_user, now=T0).status
+        == "resolved"
+    )
 
 
 def test_resolve_needs_a_note_and_a_known_outcome(world):
     ticket = make_ticket(world, Status.IN_PROGRESS)
     with pytest.raises(InvalidInput):
-        workflow.resolve_ticket(ticket_id=ticket.pk, actor=world.handler, outcome="solved", note="", now=T0)
+        workflow.resolve_ticket(
+            ticket_id=ticket.pk, actor=world.handler, outcome="solved", note="", now=T0
+        )
     with pytest.raises(InvalidInput):
-        workflow.resolve_ticket(ticket_id=ticket.pk, actor=world.handler, outcome="refused", note="x", now=T0)
+        workflow.resolve_ticket(
+            ticket_id=ticket.pk, actor=world.handler, outcome="refused", note="x", now=T0
+        )
     assert Ticket.objects.get(pk=ticket.pk).status == Status.IN_PROGRESS
     assert ticket.events.count() == 0
 
@@ -268,8 +298,12 @@ def test_second_reopen_marks_the_ticket_supervised(world):
     first = workflow.reopen_ticket(ticket_id=ticket.pk, actor=world.owner, reason="没解决", now=T0)
     assert (first.status, first.reopen_count, first.supervised) == (Status.IN_PROGRESS, 1, False)
     assert first.resolve_due_at == world.sla.add(T0, 5)
-    workflow.resolve_ticket(ticket_id=ticket.pk, actor=world.handler, outcome="solved", note="再办", now=T0)
-    second = workflow.reopen_ticket(ticket_id=ticket.pk, actor=world.owner, reason="仍没解决", now=T0)
+    workflow.resolve_ticket(
+        ticket_id=ticket.pk, actor=world.handler, outcome="solved", note="再办", now=T0
+    )
+    second = workflow.reopen_ticket(
+        ticket_id=ticket.pk, actor=world.owner, reason="仍没解决", now=T0
+    )
     assert (second.reopen_count, second.supervised, second.supervised_at) == (2, True, T0)
     event = second.events.filter(action="reopen").last()
     assert "督办" in event.note
@@ -290,7 +324,9 @@ def test_only_the_owner_confirms_withdraws_and_the_handler_cannot_rate(world):
     with pytest.raises(IllegalTransition, match="已评价"):
         workflow.rate_ticket(ticket_id=ticket.pk, actor=world.owner, score=5, now=T0)
     with pytest.raises(InvalidInput):
-        workflow.rate_ticket(ticket_id=make_ticket(world, Status.CLOSED).pk, actor=world.owner, score=6, now=T0)
+        workflow.rate_ticket(
+            ticket_id=make_ticket(world, Status.CLOSED).pk, actor=world.owner, score=6, now=T0
+        )
 
 
 def test_other_departments_and_anonymous_users_cannot_handle(world):

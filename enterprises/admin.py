@@ -1,0 +1,138 @@
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from enterprises.admin_access import MemberViewsCoordinatorEdits
+from enterprises.models import (
+    Department,
+    DepartmentMembership,
+    District,
+    Enterprise,
+    EnterpriseAccount,
+    IndustryChain,
+    IndustryCluster,
+)
+
+admin.site.site_header = _("企业诉求直通车 管理后台")
+admin.site.site_title = _("企业诉求直通车")
+admin.site.index_title = _("威海市企业诉求直通车")
+
+
+@admin.register(District)
+class DistrictAdmin(MemberViewsCoordinatorEdits, admin.ModelAdmin):
+    list_display = ["name", "code", "kind", "order"]
+    list_filter = ["kind"]
+    search_fields = ["name", "code"]
+
+
+@admin.register(IndustryCluster)
+class IndustryClusterAdmin(MemberViewsCoordinatorEdits, admin.ModelAdmin):
+    list_display = ["name", "code", "order"]
+    search_fields = ["name", "code"]
+
+
+class MembershipInline(admin.TabularInline):
+    model = DepartmentMembership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Department)
+class DepartmentAdmin(MemberViewsCoordinatorEdits, admin.ModelAdmin):
+    list_display = [
+        "name",
+        "kind",
+        "tier",
+        "district",
+        "escalates_to",
+        "email",
+        "is_coordinator",
+        "is_active",
+    ]
+    list_filter = ["tier", "kind", "district", "is_active"]
+    list_select_related = ["district", "escalates_to"]
+    search_fields = ["name", "code", "email"]
+    autocomplete_fields = ["escalates_to"]
+    inlines = [MembershipInline]
+    fieldsets = [
+        (None, {"fields": ["code", "name", "kind", "email", "is_active"]}),
+        (
+            _("层级与升级"),
+            {"fields": ["tier", "district", "escalates_to", "is_coordinator"]},
+        ),
+    ]
+
+
+@admin.register(IndustryChain)
+class IndustryChainAdmin(MemberViewsCoordinatorEdits, admin.ModelAdmin):
+    list_display = ["name", "cluster", "lead_department", "chief_office", "is_example", "order"]
+    list_filter = ["is_example", "cluster"]
+    list_select_related = ["cluster", "lead_department", "chief_office"]
+    search_fields = ["name", "code"]
+    autocomplete_fields = ["chief_office", "lead_department"]
+    readonly_fields = ["leader_enterprise_list"]
+
+    @admin.display(description=_("链主企业"))
+    def leader_enterprise_list(self, chain):
+        if not chain.pk:
+            return "—"
+        names = list(chain.leader_enterprises.values_list("name", flat=True)[:50])
+        return "、".join(names) or "—"
+
+
+class AccountInline(admin.TabularInline):
+    model = EnterpriseAccount
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Enterprise)
+class EnterpriseAdmin(MemberViewsCoordinatorEdits, admin.ModelAdmin):
+    list_display = [
+        "name",
+        "uscc",
+        "district",
+        "cluster",
+        "credit_grade",
+        "is_chain_leader",
+        "programme",
+    ]
+    list_filter = ["district", "cluster", "credit_grade", "is_chain_leader", "programme", "chains"]
+    list_select_related = ["district", "cluster"]
+    search_fields = ["name", "=uscc"]
+    filter_horizontal = ["chains"]
+    inlines = [AccountInline]
+    # 100,000 enterprises: don't count the whole table on every filtered page.
+    show_full_result_count = False
+    fieldsets = [
+        (None, {"fields": ["uscc", "name", "district", "cluster"]}),
+        (
+            _("重点企业"),
+            {"fields": ["chains", "is_chain_leader", "programme", "credit_grade"]},
+        ),
+        (_("联系人"), {"fields": ["contact_name", "contact_phone", "contact_email"]}),
+    ]
+
+    def get_search_results(self, request, queryset, search_term):
+        # USCCs are stored upper-case; accept what people paste.
+        return super().get_search_results(
+            request,
+            queryset,
+            search_term.strip().upper() if len(search_term.strip()) == 18 else search_term,
+        )
+
+
+@admin.register(DepartmentMembership)
+class DepartmentMembershipAdmin(MemberViewsCoordinatorEdits, admin.ModelAdmin):
+    list_display = ["user", "department", "role"]
+    list_filter = ["role", "department__tier"]
+    list_select_related = ["user", "department"]
+    search_fields = ["user__username", "department__name"]
+    autocomplete_fields = ["user", "department"]
+
+
+@admin.register(EnterpriseAccount)
+class EnterpriseAccountAdmin(MemberViewsCoordinatorEdits, admin.ModelAdmin):
+    list_display = ["user", "enterprise"]
+    list_select_related = ["user", "enterprise"]
+    search_fields = ["user__username", "enterprise__name", "=enterprise__uscc"]
+    autocomplete_fields = ["user", "enterprise"]
