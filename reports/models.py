@@ -7,6 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from tickets.models import Status
@@ -70,6 +71,10 @@ class StatsConfig(models.Model):
     def __str__(self):
         return str(_("统计口径与目标"))
 
+    def save(self, *args, **kwargs):
+        self.pk = self.SINGLETON_PK
+        super().save(*args, **kwargs)
+
     def clean(self):
         excludes = self.taken_in_excludes
         if not isinstance(excludes, list) or not all(isinstance(s, str) for s in excludes):
@@ -79,10 +84,6 @@ class StatsConfig(models.Model):
             raise ValidationError(
                 {"taken_in_excludes": _("未知的状态：%(s)s。") % {"s": "、".join(unknown)}}
             )
-
-    def save(self, *args, **kwargs):
-        self.pk = self.SINGLETON_PK
-        super().save(*args, **kwargs)
 
     @classmethod
     def load(cls) -> "StatsConfig":
@@ -150,8 +151,14 @@ class ReportSnapshot(models.Model):
 
     @property
     def title(self) -> str:
-        name = {"week": "周报", "month": "月报"}.get(self.period_kind, "情况报告")
-        return f"企业诉求办理{name}（{self.period_start}至{self.period_end}）"
+        templates = {
+            "week": gettext("企业诉求办理周报（%(start)s至%(end)s）"),
+            "month": gettext("企业诉求办理月报（%(start)s至%(end)s）"),
+        }
+        template = templates.get(self.period_kind) or gettext(
+            "企业诉求办理情况报告（%(start)s至%(end)s）"
+        )
+        return template % {"start": self.period_start, "end": self.period_end}
 
     @property
     def file_stem(self) -> str:

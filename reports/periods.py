@@ -7,10 +7,15 @@ as a filter it is ``since_start <= created_at < day after until``.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+# Dates people may ask about (API, dashboard). Outside this range a request is refused rather
+# than turned into thousands of empty monthly rows or a date overflow.
+EARLIEST_DATE = dt.date(2000, 1, 1)
+LATEST_DATE = dt.date(2099, 12, 31)
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,16 @@ def local_midnight(day: dt.date) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day, tzinfo=SHANGHAI)
 
 
+def parse_instant(value: str | None) -> dt.datetime | None:
+    """An ISO 8601 instant; without an offset it is Asia/Shanghai wall-clock time."""
+    if not value:
+        return None
+    instant = dt.datetime.fromisoformat(value)
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=SHANGHAI)
+    return instant
+
+
 def local_date(instant: dt.datetime) -> dt.date:
     if instant.tzinfo is None:
         raise ValueError("an aware datetime is required")
@@ -65,6 +80,11 @@ def last_complete_month(now: dt.datetime) -> Period:
     first_of_this = local_date(now).replace(day=1)
     last_of_previous = first_of_this - dt.timedelta(days=1)
     return Period(last_of_previous.replace(day=1), last_of_previous)
+
+
+def days_past(deadline: dt.datetime, now: dt.datetime) -> int:
+    """Calendar days from a deadline to ``now``, a started day counting as one (超期天数)."""
+    return math.ceil((now - deadline).total_seconds() / 86400)
 
 
 def month_starts(first: dt.date, last: dt.date) -> list[dt.date]:

@@ -35,11 +35,13 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from enterprises.models import Department, District, IndustryChain, Tier
 from reports.models import StatsConfig
 from reports.periods import SHANGHAI, Period, local_date, month_starts
+from tickets.actors import actor_for
 from tickets.models import Kind, Outcome, Status
 
 GROUP_BY_CHOICES = [
@@ -413,7 +415,10 @@ def _rows_for(
         if data_months:
             last = max(last, _month_date(data_months[-1]))
         return [
-            row(f"{month:%Y-%m}", f"{month.year}年{month.month}月")
+            row(
+                f"{month:%Y-%m}",
+                gettext("%(year)s年%(month)s月") % {"year": month.year, "month": month.month},
+            )
             for month in month_starts(first, last)
         ]
     raise ValueError(f"unknown group_by {group_by!r}")
@@ -499,9 +504,7 @@ def ranking(
     """
     minimum = max(result.options.ranking_min_taken_in, 1)
     ranked = [
-        row
-        for row in result.rows
-        if row.key is not None and row.figures.counts.taken_in >= minimum
+        row for row in result.rows if row.key is not None and row.figures.counts.taken_in >= minimum
     ]
 
     def sort_key(row: GroupRow):
@@ -520,3 +523,16 @@ def ranking(
     red = numbered[:red_size]
     black = list(reversed(numbered[red_size:]))[:size]
     return red, black
+
+
+def scope_label(user) -> str:
+    """What ``department_slice(user)`` covers, in words: "全市" or the departments' names."""
+    actor = actor_for(user)
+    if actor.sees_everything:
+        return gettext("全市")
+    if actor.department_ids:
+        names = Department.objects.filter(pk__in=actor.department_ids).values_list(
+            "name", flat=True
+        )
+        return "、".join(names)
+    return gettext("无")

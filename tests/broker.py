@@ -19,7 +19,16 @@ DEFAULT_REDIS = "redis://127.0.0.1:6379/15"
 
 
 def redis_url() -> str:
-    return os.environ.get("TEST_REDIS_URL", DEFAULT_REDIS)
+    """TEST_REDIS_URL; under pytest-xdist each worker takes its own database number below it,
+    so two workers' Celery workers never consume each other's tasks."""
+    url = os.environ.get("TEST_REDIS_URL", DEFAULT_REDIS)
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw"):
+        return url
+    base, _, number = url.rpartition("/")
+    if not number.isdigit():
+        base, number = url.rstrip("/"), "15"
+    return f"{base}/{max(int(number) - int(worker[2:]), 0)}"
 
 
 def _point_app_at(url: str) -> None:

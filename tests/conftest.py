@@ -14,6 +14,9 @@ pytest_plugins = ["tests.broker"]
 def _test_environment(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.STAFF_ALERT_EMAILS = []
+    # scripts/test runs with DEBUG off, so the production default would answer every
+    # plain-HTTP test-client request with a 301 to https (tests/test_compose.py covers it).
+    settings.SECURE_SSL_REDIRECT = False
 
 
 def pytest_report_header(config):

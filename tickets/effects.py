@@ -21,7 +21,9 @@ def send_now(task_name: str, *args) -> bool:
     try:
         current_app.send_task(task_name, args=args)
     except Exception:
-        logger.exception("could not publish %s%r; the periodic sweep will catch up", task_name, args)
+        logger.exception(
+            "could not publish %s%r; the periodic sweep will catch up", task_name, args
+        )
         return False
     return True
 

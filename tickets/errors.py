@@ -58,9 +58,7 @@ class CalendarUnavailable(WorkflowError):
     def __init__(self, year: int):
         self.year = year
         super().__init__(
-            _(
-                "工作日历缺少 %(year)s 年的数据，暂时无法计算办理时限，已通知管理人员补录。"
-            )
+            _("工作日历缺少 %(year)s 年的数据，暂时无法计算办理时限，已通知管理人员补录。")
             % {"year": year}
         )
 

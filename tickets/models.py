@@ -60,8 +60,14 @@ class SlaStage(models.IntegerChoices):
 
 class Ticket(models.Model):
     number = models.CharField(_("编号"), max_length=20, unique=True)
+    # FK indexes already covered by the composite indexes in Meta are not created twice:
+    # every extra index costs each submission and each escalation UPDATE.
     enterprise = models.ForeignKey(
-        Enterprise, verbose_name=_("企业"), on_delete=models.PROTECT, related_name="tickets"
+        Enterprise,
+        verbose_name=_("企业"),
+        on_delete=models.PROTECT,
+        related_name="tickets",
+        db_index=False,  # ticket_enterprise_recent
     )
     kind = models.CharField(_("清单类别"), max_length=16, choices=Kind.choices)
     title = models.CharField(_("标题"), max_length=200)
@@ -89,6 +95,7 @@ class Ticket(models.Model):
         null=True,
         blank=True,
         related_name="tickets",
+        db_index=False,  # ticket_department_status
     )
     outcome = models.CharField(
         _("办理结果"), max_length=20, choices=Outcome.choices, blank=True, default=""
@@ -149,15 +156,11 @@ class Ticket(models.Model):
         verbose_name_plural = _("诉求")
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(kind__in=Kind.values), name="ticket_kind_valid"
-            ),
+            models.CheckConstraint(condition=Q(kind__in=Kind.values), name="ticket_kind_valid"),
             models.CheckConstraint(
                 condition=Q(status__in=Status.values), name="ticket_status_valid"
             ),
-            models.CheckConstraint(
-                condition=Q(level__in=Tier.values), name="ticket_level_valid"
-            ),
+            models.CheckConstraint(condition=Q(level__in=Tier.values), name="ticket_level_valid"),
             models.CheckConstraint(
                 condition=Q(outcome__in=Outcome.values), name="ticket_outcome_valid"
             ),
@@ -184,7 +187,8 @@ class Ticket(models.Model):
                 name="ticket_handled_has_department",
             ),
             models.CheckConstraint(
-                condition=Q(satisfaction__isnull=True) | Q(satisfaction__gte=1, satisfaction__lte=5),
+                condition=Q(satisfaction__isnull=True)
+                | Q(satisfaction__gte=1, satisfaction__lte=5),
                 name="ticket_satisfaction_1_to_5",
             ),
             models.CheckConstraint(
@@ -216,6 +220,24 @@ class Ticket(models.Model):
             models.Index(fields=["enterprise", "-created_at"], name="ticket_enterprise_recent"),
             # Period filters in lists and statistics.
             models.Index(fields=["created_at"], name="ticket_created"),
+            # The dashboard's overdue list: in_progress past resolve_due_at, assigned past
+            # accept_due_at (ORDER BY the deadline, LIMIT 50).
+            models.Index(
+                fields=["resolve_due_at"],
+                condition=Q(status="in_progress"),
+                name="ticket_overdue_resolve",
+            ),
+            models.Index(
+                fields=["accept_due_at"],
+                condition=Q(status="assigned"),
+                name="ticket_overdue_accept",
+            ),
+            # The supervision list (督办), newest first.
+            models.Index(
+                fields=["-supervised_at"],
+                condition=Q(supervised=True),
+                name="ticket_supervised_list",
+            ),
         ]
 
     def __str__(self):
@@ -277,7 +299,11 @@ class TicketEvent(models.Model):
         SUPERVISE = "supervise", _("督办")
 
     ticket = models.ForeignKey(
-        Ticket, verbose_name=_("诉求"), on_delete=models.PROTECT, related_name="events"
+        Ticket,
+        verbose_name=_("诉求"),
+        on_delete=models.PROTECT,
+        related_name="events",
+        db_index=False,  # event_ticket_timeline
     )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -305,6 +331,18 @@ class TicketEvent(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,  # event_to_department
+    )
+    # The department asked to decide (the tier above, for an extension request or a negative
+    # answer): it may see the ticket from then on.
+    reviewer = models.ForeignKey(
+        Department,
+        verbose_name=_("审核单位"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,  # event_reviewer (partial)
     )
     level = models.CharField(_("层级"), max_length=10, choices=Tier.choices)
     note = models.TextField(_("说明"), blank=True)
@@ -329,8 +367,14 @@ class TicketEvent(models.Model):
             models.Index(fields=["ticket", "created_at"], name="event_ticket_timeline"),
             # Statistics counting returns/reopens/escalations per period.
             models.Index(fields=["action", "created_at"], name="event_action_time"),
-            # Department staff see tickets that passed through their department.
+            # Department staff see tickets that passed through their department …
             models.Index(fields=["to_department", "ticket"], name="event_to_department"),
+            # … and those they were asked to review.
+            models.Index(
+                fields=["reviewer", "ticket"],
+                condition=Q(reviewer__isnull=False),
+                name="event_reviewer",
+            ),
         ]
 
     def __str__(self):

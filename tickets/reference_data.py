@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -101,8 +100,13 @@ def format_summary(result: dict) -> str:
         for key, label in SECTIONS
         if key in result
     ]
-    totals = ("合计", *(str(sum(result[k][c] for k, _ in SECTIONS if k in result))
-                        for c in ("created", "updated", "unchanged")))
+    totals = (
+        "合计",
+        *(
+            str(sum(result[k][c] for k, _ in SECTIONS if k in result))
+            for c in ("created", "updated", "unchanged")
+        ),
+    )
     table = [header, *rows, totals]
 
     def width(text: str) -> int:  # CJK characters take two columns in a terminal
@@ -128,10 +132,25 @@ def _clean(entry: dict) -> dict:
     return {key: value for key, value in entry.items() if not key.startswith("_")}
 
 
+# The keys every entry of a section must have (the others have defaults).
+REQUIRED = {
+    "districts": ("code", "name", "kind"),
+    "clusters": ("code", "name"),
+    "departments": ("code", "name", "kind", "tier"),
+    "chains": ("code", "name", "chief_office", "lead_department"),
+    "sla_policies": ("kind", "level"),
+    "routing_rules": ("name", "priority"),
+}
+
+
 def _section(data: dict, key: str) -> list[dict]:
     rows = data.get(key)
     if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
         raise ReferenceDataError(f"参考数据缺少“{key}”列表，或其中有不是对象的条目。")
+    for number, row in enumerate(rows, start=1):
+        missing = [name for name in REQUIRED[key] if row.get(name) in (None, "")]
+        if missing:
+            raise ReferenceDataError(f"{key} 第{number}条缺少字段：{'、'.join(missing)}。")
     return [_clean(row) for row in rows]
 
 
@@ -147,7 +166,6 @@ class _Loader:
         rows: Iterable[tuple[tuple, dict]],
         existing: dict[tuple, models.Model],
         counts: Counts,
-        before_save: Callable[[models.Model, list[str]], None] | None = None,
     ) -> dict[tuple, models.Model]:
         """rows: (natural key, {attname: value}). Returns every row of the file by key."""
         loaded: dict[tuple, models.Model] = {}
@@ -168,8 +186,6 @@ class _Loader:
                     for name in changed:
                         setattr(obj, name, values[name])
                     self.validate(obj, section, key)
-                    if before_save is not None:
-                        before_save(obj, changed)
                     obj.save(update_fields=[_field_name(model, name) for name in changed])
                     counts.updated += 1
             loaded[key] = obj
@@ -177,9 +193,12 @@ class _Loader:
 
     @staticmethod
     def validate(obj: models.Model, section: str, key: tuple) -> None:
+        # Field formats here (slug, e-mail, choices, lengths); references were resolved from
+        # codes already, and the rules spanning rows are checked by the sections below and
+        # by the database (constraints, the escalation trigger).
+        relations = [f.name for f in obj._meta.concrete_fields if f.is_relation]
         try:
-            # Uniqueness and the multi-row rules are the database's job (constraints, triggers).
-            obj.full_clean(validate_unique=False, validate_constraints=False)
+            obj.clean_fields(exclude=relations)
         except ValidationError as error:
             raise ReferenceDataError(
                 f"{section}[{'/'.join(str(part) for part in key)}]：{_messages(error)}"
@@ -189,8 +208,15 @@ class _Loader:
     def load_district(self, data: dict) -> Counts:
         counts = Counts()
         rows = [
-            ((row["code"],), {"code": row["code"], "name": row["name"], "kind": row["kind"],
-                              "order": row.get("order", 0)})
+            (
+                (row["code"],),
+                {
+                    "code": row["code"],
+                    "name": row["name"],
+                    "kind": row["kind"],
+                    "order": row.get("order", 0),
+                },
+            )
             for row in _section(data, "districts")
         ]
         existing = {(d.code,): d for d in District.objects.all()}
@@ -203,8 +229,10 @@ class _Loader:
     def load_cluster(self, data: dict) -> Counts:
         counts = Counts()
         rows = [
-            ((row["code"],), {"code": row["code"], "name": row["name"],
-                              "order": row.get("order", 0)})
+            (
+                (row["code"],),
+                {"code": row["code"], "name": row["name"], "order": row.get("order", 0)},
+            )
             for row in _section(data, "clusters")
         ]
         existing = {(c.code,): c for c in IndustryCluster.objects.all()}
@@ -229,6 +257,7 @@ class _Loader:
         self.departments: dict[str, Department] = {d.code: d for d in existing.values()}
         for entry in entries:
             code = entry["code"]
+            self._check_ladder(entry)
             values = {
                 "code": code,
                 "name": entry["name"],
@@ -243,7 +272,27 @@ class _Loader:
             }
             loaded = self.upsert(Department, "departments", [((code,), values)], existing, counts)
             self.departments[code] = loaded[(code,)]
+        self.departments_by_id = {d.pk: d for d in self.departments.values()}
         return counts
+
+    def _check_ladder(self, entry: dict) -> None:
+        where = f"departments[{entry['code']}]"
+        tier = entry["tier"]
+        if (tier == Tier.DISTRICT) != bool(entry.get("district")):
+            raise ReferenceDataError(f"{where}：区市级单位必须填写所属区市，其他层级不填。")
+        above = Tier.above(tier)
+        target = entry.get("escalates_to")
+        if above is None and target:
+            raise ReferenceDataError(f"{where}：市领导层级没有上级单位。")
+        if above is not None:
+            if not target:
+                raise ReferenceDataError(f"{where}：须填写上级单位（{Tier(above).label}）。")
+            target_tier = self.departments[target].tier if target in self.departments else None
+            if target_tier is not None and target_tier != above:
+                expected, actual = Tier(above).label, Tier(target_tier).label
+                raise ReferenceDataError(
+                    f"{where}：上级单位 {target} 应为{expected}，而不是{actual}。"
+                )
 
     def load_chain(self, data: dict) -> Counts:
         counts = Counts()
@@ -269,6 +318,13 @@ class _Loader:
                     },
                 )
             )
+        for (code,), values in rows:
+            chief = self.departments_by_id[values["chief_office_id"]]
+            lead = self.departments_by_id[values["lead_department_id"]]
+            if chief.tier != Tier.LEADER:
+                raise ReferenceDataError(f"chains[{code}].chief_office：链长办公室须为市领导层级。")
+            if lead.tier != Tier.CITY:
+                raise ReferenceDataError(f"chains[{code}].lead_department：牵头部门须为市级单位。")
         existing = {(c.code,): c for c in IndustryChain.objects.all()}
         self.chains = {
             key[0]: obj
@@ -315,6 +371,9 @@ class _Loader:
             if not categories.is_valid(kind, category):
                 raise ReferenceDataError(f"{where}：细类“{category}”不属于清单类别“{kind}”。")
             amount = entry.get("min_amount")
+            target = entry.get("target") or RoutingRule.Target.FIXED
+            if target != RoutingRule.Target.CHAIN_LEAD and not entry.get("department"):
+                raise ReferenceDataError(f"{where}：分派方式 {target} 须指定责任单位。")
             rows.append(
                 (
                     (entry["name"],),
@@ -327,19 +386,24 @@ class _Loader:
                         "chain_id": self._chain_id(entry.get("chain"), where),
                         "min_amount": Decimal(str(amount)) if amount is not None else None,
                         "credit_grades": entry.get("credit_grades") or "",
-                        "target": entry.get("target") or RoutingRule.Target.FIXED,
+                        "target": target,
                         "department_id": self._department_id(entry.get("department"), where),
                     },
                 )
             )
         existing = {(r.name,): r for r in RoutingRule.objects.all()}
-        file_names = set(names)
+        # Priorities are unique. Rules the file does not name keep theirs; so do all existing
+        # rules when only missing ones are added.
         taken = {
-            rule.priority: rule.name for rule in existing.values() if rule.name not in file_names
+            rule.priority: rule.name
+            for rule in existing.values()
+            if self.missing_only or rule.name not in set(names)
         }
         for key, values in rows:
+            if self.missing_only and key in existing:
+                continue
             holder = taken.get(values["priority"])
-            if holder is not None and (key not in existing or not self.missing_only):
+            if holder is not None:
                 raise ReferenceDataError(
                     f"routing_rules[{key[0]}]：优先级 {values['priority']} 已被规则“{holder}”"
                     "占用，请在管理后台调整后再载入。"

@@ -105,6 +105,14 @@ class _Change:
         self.from_status = ticket.status
         self.from_department_id = ticket.department_id
         self.fields: set[str] = set()
+        self.reviewer_id: int | None = None  # set when the tier above must decide
+
+    def ask_tier_above(self) -> None:
+        self.reviewer_id = (
+            Department.objects.filter(pk=self.ticket.department_id)
+            .values_list("escalates_to_id", flat=True)
+            .first()
+        )
 
     def set(self, **values) -> None:
         for name, value in values.items():
@@ -183,6 +191,7 @@ def _record(change: _Change, note: str) -> TicketEvent:
         to_status=ticket.status,
         from_department_id=change.from_department_id,
         to_department_id=ticket.department_id,
+        reviewer_id=change.reviewer_id,
         level=ticket.level,
         note=note,
         created_at=change.now,
@@ -494,6 +503,7 @@ def request_extension(*, ticket_id: int, actor, days: int, reason: str, now=None
                 Action.REQUEST_EXTENSION, ticket.status, _("延期须在办结时限之前申请。")
             )
         change.set(extension_requested_days=days)
+        change.ask_tier_above()
         return _("申请延期 %(days)s 个工作日：%(reason)s") % {"days": days, "reason": reason_text}
 
     return _run(ticket_id, Action.REQUEST_EXTENSION, actor, apply, now=now)
@@ -554,6 +564,8 @@ def resolve_ticket(*, ticket_id: int, actor, outcome: str, note: str, now=None) 
             extension_requested_days=None,
         )
         change.schedule()
+        if status == S.PENDING_REVIEW:
+            change.ask_tier_above()
         return text
 
     return _run(ticket_id, Action.RESOLVE, actor, apply, now=now)

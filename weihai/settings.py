@@ -1,5 +1,7 @@
 """Settings for 企业诉求直通车, read from environment variables (see .env.example)."""
 
+import re
+from datetime import timedelta as _timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -30,7 +32,7 @@ if not SECRET_KEY:
             "SECRET_KEY must be set when DEBUG is off (generate one with "
             "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`)."
         )
-    SECRET_KEY = "django-insecure-local-development-only"  # noqa: S105 (DEBUG only)
+    SECRET_KEY = "django-insecure-local-development-only"  # DEBUG only (see above)
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -47,15 +49,19 @@ INSTALLED_APPS = [
     "knox",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from our static files, not a CDN
     "django_celery_beat",
     "weihai.apps.WeihaiConfig",
     "enterprises",
     "tickets",
     "reports",
+    "api",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Serves collected static files (admin CSS/JS, dashboard) from gunicorn: no CDN, no proxy.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -124,6 +130,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns on every request without it
 MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "media/"
 STORAGES = {
@@ -253,3 +260,88 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# --- REST API (api/) -----------------------------------------------------------------------
+# Token authentication with django-rest-knox: only a SHA-512 digest of each token is stored.
+# Tokens are for integrations, so they live long; 0 means they never expire.
+API_TOKEN_TTL_DAYS = env_int("API_TOKEN_TTL_DAYS", 365)
+REST_KNOX = {
+    "AUTH_HEADER_PREFIX": "Token",
+    "TOKEN_TTL": _timedelta(days=API_TOKEN_TTL_DAYS) if API_TOKEN_TTL_DAYS > 0 else None,
+    "AUTO_REFRESH": False,
+    "TOKEN_LIMIT_PER_USER": None,
+}
+
+
+def _throttle_rate(name: str, default: str) -> str | None:
+    """A DRF rate such as 120/min; "off" turns that throttle off."""
+    raw = env_str(name, default).strip()
+    if raw.lower() == "off":
+        return None
+    if not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", raw):
+        raise ImproperlyConfigured(
+            f"Environment variable {name}={raw!r} is not a rate like 120/min (or off)."
+        )
+    return raw
+
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Token first: an anonymous request then gets 401 with WWW-Authenticate: Token.
+        "api.authentication.TokenAuthentication",
+        "api.authentication.StaffSessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.BoundedJSONParser"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "api.negotiation.JSONOnlyNegotiation",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "api.throttling.TokenRateThrottle",
+        "api.throttling.AnonymousRateThrottle",
+    ],
+    # Per token (or per staff session user) and per client address for anonymous requests.
+    # A quota, not a flood defence: that is the reverse proxy's job.
+    "DEFAULT_THROTTLE_RATES": {
+        "token": _throttle_rate("API_THROTTLE_RATE", "120/min"),
+        "anon": _throttle_rate("API_THROTTLE_ANON_RATE", "30/min"),
+    },
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # One error body everywhere: {"detail", "code", "field"} (+ "errors" per field).
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+
+# The OpenAPI schema (/api/schema/) and Swagger UI (/api/docs/): public with DEBUG on; staff
+# only when API_DOCS_PUBLIC is off (the production default); absent when API_DOCS is off.
+API_DOCS = env_bool("API_DOCS", True)
+API_DOCS_PUBLIC = env_bool("API_DOCS_PUBLIC", DEBUG)
+SPECTACULAR_SETTINGS = {
+    "TITLE": "企业诉求直通车 API",
+    "DESCRIPTION": (
+        "威海企业诉求直通车 REST API（v1）。企业账号提交并跟踪本企业的诉求，责任单位办理分派给"
+        "本单位的诉求。认证：请求头 `Authorization: Token <令牌>`；工作人员也可使用管理后台的"
+        "会话（需 CSRF）。错误以 JSON 返回：`detail`（说明）、`code`（错误代码）、`field`"
+        "（出错字段，可为空）；默认中文，`Accept-Language: en` 返回英文。"
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "TicketKindEnum": "tickets.models.Kind",
+        "TicketStatusEnum": "tickets.models.Status",
+        "LevelEnum": "enterprises.models.Tier",
+        "OutcomeEnum": "api.serializers.OUTCOME_CHOICES",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.document_common_responses",
+    ],
+}
+
+# bench/api.py only: adds /api/bench/baseline/ (one INSERT into a scratch table) so the
+# benchmark has a bare endpoint on the same server to compare against. Never in production.
+API_BENCH_ENDPOINTS = env_bool("API_BENCH_ENDPOINTS", False)

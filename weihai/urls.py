@@ -1,6 +1,9 @@
 from django.contrib import admin
 from django.http import HttpResponse
-from django.urls import path
+from django.urls import include, path
+
+from reports.api import ResolutionStatsView
+from reports.views import DashboardExportView, DashboardView
 
 
 def healthz(request):
@@ -9,5 +12,16 @@ def healthz(request):
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    # The reports dashboard sits under /admin/ (staff only), so it comes before admin.site.urls.
+    path("admin/dashboard/", admin.site.admin_view(DashboardView.as_view()), name="dashboard"),
+    path(
+        "admin/dashboard/export.xlsx",
+        admin.site.admin_view(DashboardExportView.as_view()),
+        name="dashboard-export",
+    ),
     path("admin/", admin.site.urls),
+    # Until the /api/v1/ router exists (API app), the statistics endpoint is mounted here.
+    path("api/v1/stats/resolution/", ResolutionStatsView.as_view(), name="stats-resolution"),
+    # Last among the api/ routes: api.urls ends with a JSON catch-all for unknown api/ paths.
+    path("api/", include("api.urls")),
 ]

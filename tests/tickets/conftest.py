@@ -18,7 +18,7 @@ from tests.factories import (
 )
 from tickets.calendar import SHANGHAI
 from tickets.calendar_store import invalidate, seed_from_holidays
-from tickets.models import RoutingRule, Status, Ticket
+from tickets.models import RoutingRule, Status, Ticket, TicketEvent
 from tickets.sla import load_sla
 
 
@@ -128,4 +128,38 @@ def make_ticket(world, status: str, *, now: dt.datetime = T0, **fields) -> Ticke
     for name, value in fields.items():  # explicit values win over the computed schedule
         setattr(ticket, name, value)
     ticket.save()
+    if ticket.department_id:
+        # What the workflow wrote when it assigned the ticket (scoping relies on it) …
+        _setup_event(ticket, "route", to_department_id=ticket.department_id)
+    if ticket.department_id and (
+        ticket.extension_requested_days or ticket.status == Status.PENDING_REVIEW
+    ):
+        # … and when it asked the tier above to decide.
+        _setup_event(
+            ticket,
+            "request_extension" if ticket.extension_requested_days else "resolve",
+            to_department_id=ticket.department_id,
+            reviewer_id=ticket.department.escalates_to_id,
+        )
     return ticket
+
+
+# Marks the events make_ticket writes as set-up, so tests count only what *their* action wrote.
+SETUP_NOTE = "（测试预置）"
+
+
+def _setup_event(ticket: Ticket, action: str, **fields) -> None:
+    TicketEvent.objects.create(
+        ticket=ticket,
+        action=action,
+        to_status=ticket.status,
+        level=ticket.level,
+        note=SETUP_NOTE,
+        created_at=ticket.assigned_at or ticket.created_at,
+        **fields,
+    )
+
+
+def new_events(ticket: Ticket):
+    """The ticket's events other than those make_ticket wrote to set it up."""
+    return ticket.events.exclude(note=SETUP_NOTE)

@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 
-from tests.tickets.conftest import T0, make_ticket
+from tests.tickets.conftest import T0, make_ticket, new_events
 from tickets import workflow
 from tickets.errors import IllegalTransition
 from tickets.models import Status, Ticket, TicketEvent
@@ -91,7 +91,7 @@ def test_transition(world, status, action):
 
     if status in sources:
         result = _call(world, action, ticket)
-        events = list(TicketEvent.objects.filter(ticket=ticket))
+        events = list(new_events(ticket))
         assert len(events) == 1
         assert events[0].action == action
         assert events[0].from_status == status

@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 
 from tests.factories import EnterpriseFactory, UserFactory, enterprise_user
-from tests.tickets.conftest import T0, at, make_ticket
+from tests.tickets.conftest import T0, at, make_ticket, new_events
 from tickets import effects, workflow
 from tickets.errors import (
     CalendarUnavailable,
@@ -188,7 +188,7 @@ def test_return_within_window_goes_to_coordinator_and_after_window_is_refused(wo
         workflow.return_ticket(
             ticket_id=late.pk, actor=world.handler, reason="不归我们", now=at(2026, 6, 5, 10)
         )
-    assert late.events.count() == 0
+    assert not new_events(late).exists()
 
 
 def test_coordinator_redispatches_a_returned_ticket_but_not_back_to_the_returner(world):
@@ -290,7 +290,7 @@ def test_resolve_needs_a_note_and_a_known_outcome(world):
             ticket_id=ticket.pk, actor=world.handler, outcome="refused", note="x", now=T0
         )
     assert Ticket.objects.get(pk=ticket.pk).status == Status.IN_PROGRESS
-    assert ticket.events.count() == 0
+    assert not new_events(ticket).exists()
 
 
 def test_second_reopen_marks_the_ticket_supervised(world):
@@ -334,7 +334,7 @@ def test_other_departments_and_anonymous_users_cannot_handle(world):
     for actor in (world.city_handler, UserFactory(username="nobody"), world.owner):
         with pytest.raises(NotPermitted):
             workflow.accept_ticket(ticket_id=ticket.pk, actor=actor, now=T0)
-    assert ticket.events.count() == 0
+    assert not new_events(ticket).exists()
 
 
 def test_a_deadline_in_an_unseeded_year_fails_clearly_and_alerts_staff(world, monkeypatch):
@@ -344,7 +344,7 @@ def test_a_deadline_in_an_unseeded_year_fails_clearly_and_alerts_staff(world, mo
     with pytest.raises(CalendarUnavailable, match="2027"):
         workflow.route_ticket(ticket_id=ticket.pk, now=at(2026, 12, 28, 9))
     assert Ticket.objects.get(pk=ticket.pk).status == Status.SUBMITTED
-    assert ticket.events.count() == 0
+    assert not new_events(ticket).exists()
     assert [(name, args[0]) for name, args in alerts] == [
         (effects.ALERT_STAFF, "calendar-missing:2027:2026-12-28")
     ]
@@ -426,3 +426,32 @@ def test_twenty_concurrent_submissions_with_one_key_create_one_ticket(world):
     assert created_flags.count(True) == 1
     assert Ticket.objects.count() == 1
     assert TicketNumberCounter.objects.get(year=2026).last == 1
+
+
+def test_the_tier_above_sees_a_ticket_once_asked_to_decide(world):
+    from tests.factories import staff_user
+    from tickets.selectors import visible_tickets
+
+    ticket = make_ticket(world, Status.IN_PROGRESS)
+    bystander = staff_user(world.other_city, username="bystander")
+    assert not visible_tickets(world.city_handler).filter(pk=ticket.pk).exists()
+    workflow.request_extension(
+        ticket_id=ticket.pk, actor=world.handler, days=2, reason="需要勘查", now=T0
+    )
+    event = new_events(ticket).get()
+    assert event.reviewer == world.city
+    assert visible_tickets(world.city_handler).filter(pk=ticket.pk).exists()
+    assert not visible_tickets(bystander).filter(pk=ticket.pk).exists()
+    assert visible_tickets(world.handler).filter(pk=ticket.pk).exists()
+
+
+def test_department_staff_keep_seeing_tickets_that_passed_through(world):
+    from tickets.selectors import visible_tickets
+
+    ticket = make_ticket(world, Status.ASSIGNED)
+    workflow.return_ticket(ticket_id=ticket.pk, actor=world.handler, reason="非本单位", now=T0)
+    workflow.dispatch_ticket(
+        ticket_id=ticket.pk, actor=world.coordinator_user, department_id=world.other_city.pk, now=T0
+    )
+    assert visible_tickets(world.handler).filter(pk=ticket.pk).exists()  # its history
+    assert visible_tickets(world.coordinator_user).filter(pk=ticket.pk).exists()

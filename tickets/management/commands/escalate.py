@@ -10,7 +10,9 @@ def parse_instant(value: str | None):
         return None
     instant = parse_datetime(value)
     if instant is None:
-        raise CommandError(f"--now {value!r} 不是 ISO 8601 时间（例如 2026-10-13T09:00:00+08:00）。")
+        raise CommandError(
+            f"--now {value!r} 不是 ISO 8601 时间（例如 2026-10-13T09:00:00+08:00）。"
+        )
     if timezone.is_naive(instant):
         instant = timezone.make_aware(instant)  # Asia/Shanghai
     return instant
@@ -33,7 +35,9 @@ class Command(BaseCommand):
         for action, count in sorted(result.counts.items()):
             self.stdout.write(f"  {labels.get(action, action)} ({action}): {count}")
         if result.skipped:
-            self.stdout.write(self.style.WARNING(f"  跳过 / skipped (retry later): {result.skipped}"))
+            self.stdout.write(
+                self.style.WARNING(f"  跳过 / skipped (retry later): {result.skipped}")
+            )
         self.stdout.write(
             self.style.SUCCESS(f"完成 / done: {result.total} 步，用时 {result.seconds:.2f}s")
         )

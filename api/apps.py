@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ApiConfig(AppConfig):
+    name = "api"
+    verbose_name = _("接口")
+
+    def ready(self):
+        # Registers the OpenAPI description of our token scheme.
+        from api import schema  # noqa: F401

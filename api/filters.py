@@ -1,0 +1,111 @@
+"""List filters and ordering for GET /api/v1/tickets/."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import django_filters
+from django import forms
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from rest_framework.filters import OrderingFilter
+
+from api.serializers import MAX_ID
+from enterprises.models import Tier
+from tickets.models import Kind, Status, Ticket
+
+# Dates outside this range are refused (400) instead of overflowing a datetime.
+EARLIEST_DATE = dt.date(2000, 1, 1)
+LATEST_DATE = dt.date(2099, 12, 31)
+
+
+class BoundedDateField(forms.DateField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("input_formats", ["%Y-%m-%d"])
+        kwargs.setdefault("error_messages", {"invalid": _("日期格式应为 YYYY-MM-DD。")})
+        super().__init__(**kwargs)
+
+    def validate(self, value):
+        super().validate(value)
+        if value and not EARLIEST_DATE <= value <= LATEST_DATE:
+            raise forms.ValidationError(
+                _("日期应在 %(a)s 至 %(b)s 之间。") % {"a": EARLIEST_DATE, "b": LATEST_DATE},
+                code="out_of_range",
+            )
+
+
+class BoundedDateFilter(django_filters.DateFilter):
+    field_class = BoundedDateField
+
+
+class IdFilter(django_filters.NumberFilter):
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
+
+
+def _start_of(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def overdue_q(now: dt.datetime) -> Q:
+    """The same rule as Ticket.is_overdue, as a query."""
+    return Q(status=Status.ASSIGNED, accept_due_at__lt=now) | Q(
+        status=Status.IN_PROGRESS, resolve_due_at__lt=now
+    )
+
+
+class TicketFilter(django_filters.FilterSet):
+    kind = django_filters.ChoiceFilter(choices=Kind.choices, help_text=_("清单类别"))
+    status = django_filters.MultipleChoiceFilter(
+        choices=Status.choices,
+        help_text=_("状态；可重复以选择多个，如 status=assigned&status=in_progress"),
+    )
+    level = django_filters.ChoiceFilter(choices=Tier.choices, help_text=_("层级"))
+    department = IdFilter(field_name="department_id", help_text=_("当前责任单位 id"))
+    number = django_filters.CharFilter(max_length=20, help_text=_("诉求编号，如 WH-2026-000123"))
+    created_after = BoundedDateFilter(
+        method="filter_created_after", help_text=_("提交日期不早于（含，北京时间），YYYY-MM-DD")
+    )
+    created_before = BoundedDateFilter(
+        method="filter_created_before", help_text=_("提交日期不晚于（含，北京时间），YYYY-MM-DD")
+    )
+    overdue = django_filters.BooleanFilter(
+        method="filter_overdue",
+        help_text=_("true：只看已超过签收或办结时限的诉求；false：排除它们"),
+    )
+    supervised = django_filters.BooleanFilter(help_text=_("督办"))
+
+    class Meta:
+        model = Ticket
+        fields = []
+
+    def filter_created_after(self, queryset, name, value):
+        return queryset.filter(created_at__gte=_start_of(value))
+
+    def filter_created_before(self, queryset, name, value):
+        return queryset.filter(created_at__lt=_start_of(value + dt.timedelta(days=1)))
+
+    def filter_overdue(self, queryset, name, value):
+        condition = overdue_q(timezone.now())
+        return queryset.filter(condition) if value else queryset.exclude(condition)
+
+
+class TicketOrdering(OrderingFilter):
+    """?ordering=resolve_due_at or -created_at …, always ending with id so pages are stable."""
+
+    ordering_description = _(
+        "排序字段：created_at、updated_at、accept_due_at、resolve_due_at、number；"
+        "前加 - 为倒序。默认 -created_at。"
+    )
+
+    def get_ordering(self, request, queryset, view):
+        ordering = list(super().get_ordering(request, queryset, view) or [])
+        if not any(field.lstrip("-") == "id" for field in ordering):
+            last = ordering[-1] if ordering else "-created_at"
+            ordering.append("-id" if last.startswith("-") else "id")
+        return ordering

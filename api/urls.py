@@ -1,0 +1,45 @@
+from django.conf import settings
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.routers import SimpleRouter
+
+from api import views
+from api.permissions import CanReadApiDocs
+
+router = SimpleRouter()
+router.register("tickets", views.TicketViewSet, basename="ticket")
+
+v1 = [
+    *router.urls,
+    path("enterprises/me/", views.EnterpriseMeView.as_view(), name="enterprise-me"),
+    path("departments/", views.DepartmentListView.as_view(), name="department-list"),
+    path("categories/", views.CategoryListView.as_view(), name="category-list"),
+]
+
+
+class SchemaView(views.ApiViewMixin, SpectacularAPIView):
+    """YAML by default; JSON with ?format=json or Accept: application/json."""
+
+    permission_classes = [CanReadApiDocs]
+    content_negotiation_class = DefaultContentNegotiation
+
+
+class DocsView(views.ApiViewMixin, SpectacularSwaggerView):
+    permission_classes = [CanReadApiDocs]
+
+
+app_name = "api"
+urlpatterns = [path("v1/", include(v1))]
+if settings.API_DOCS:
+    urlpatterns += [
+        path("schema/", SchemaView.as_view(), name="schema"),
+        path("docs/", DocsView.as_view(url_name="api:schema"), name="docs"),
+    ]
+if settings.API_BENCH_ENDPOINTS:
+    from api import bench
+
+    urlpatterns += [path("bench/baseline/", bench.baseline, name="bench-baseline")]
+# Anything else under /api/ answers a JSON 404, not an HTML page. (weihai/urls.py includes
+# this module after every other api/ route, so this catch-all shadows nothing.)
+urlpatterns += [re_path(r"^.*$", views.not_found, name="not-found")]

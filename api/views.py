@@ -1,0 +1,465 @@
+"""REST API v1 views: parse input, call one tickets.workflow function, present the result.
+
+Every ticket queryset starts at tickets.selectors.visible_tickets(request.user), so a ticket
+the caller may not see answers 404 — for reads and for every action alike.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.db.models import Prefetch, prefetch_related_objects
+from django.http import JsonResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.generics import ListAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api import presenters
+from api import serializers as s
+from api.filters import TicketFilter, TicketOrdering
+from api.pagination import TicketPagination
+from api.parsers import check_content_length
+from api.permissions import IsEnterpriseAccount
+from api.schema import errors
+from enterprises.models import Department, Enterprise
+from tickets import policy, workflow
+from tickets.actors import actor_for
+from tickets.models import Ticket, TicketEvent
+from tickets.selectors import visible_tickets
+
+IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,80}")
+TICKET_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="诉求 id")
+
+
+class ApiViewMixin:
+    """The body-size limit checked before anything is read, and quotas before permissions.
+    (The error format, api.errors.exception_handler, is the project-wide DRF setting.)"""
+
+    def initial(self, request, *args, **kwargs):
+        # APIView.initial, with the quota checked before the permissions: otherwise an
+        # anonymous caller is answered 401 forever and never counted.
+        check_content_length(request)
+        self.format_kwarg = self.get_format_suffix(**kwargs)
+        request.accepted_renderer, request.accepted_media_type = self.perform_content_negotiation(
+            request
+        )
+        request.version, request.versioning_scheme = self.determine_version(
+            request, *args, **kwargs
+        )
+        self.perform_authentication(request)
+        self.check_throttles(request)
+        self.check_permissions(request)
+
+
+def parse_id(raw) -> int:
+    """A path id: a positive 64-bit integer, else 404 (never a 500 or a database error)."""
+    if isinstance(raw, str) and raw.isascii() and raw.isdigit() and len(raw) <= 19:
+        value = int(raw)
+        if 1 <= value <= s.MAX_ID:
+            return value
+    raise NotFound(_("诉求不存在。"))
+
+
+def _timeline() -> Prefetch:
+    # In the order they were written: each transition locks the ticket row, so ids follow
+    # the causal order. Timestamps come from the clock of whichever process acted (a web
+    # worker, a Celery worker) and can disagree by a few milliseconds.
+    return Prefetch(
+        "events",
+        queryset=TicketEvent.objects.select_related(
+            "actor", "from_department", "to_department"
+        ).order_by("id"),
+    )
+
+
+def _detail_queryset():
+    return Ticket.objects.select_related("department", "enterprise", "chain").prefetch_related(
+        _timeline()
+    )
+
+
+class TicketViewSet(ApiViewMixin, viewsets.GenericViewSet):
+    """诉求：提交、查询与办理。"""
+
+    serializer_class = s.TicketSerializer
+    pagination_class = TicketPagination
+    filter_backends = [DjangoFilterBackend, TicketOrdering]
+    filterset_class = TicketFilter
+    ordering_fields = [
+        "created_at",
+        "updated_at",
+        "accept_due_at",
+        "resolve_due_at",
+        "number",
+        "id",
+    ]
+    ordering = ["-created_at", "-id"]
+    lookup_value_regex = "[^/]+"
+
+    def get_queryset(self):
+        queryset = Ticket.objects.select_related("department", "enterprise")
+        if self.action == "retrieve":
+            queryset = queryset.select_related("chain").prefetch_related(_timeline())
+        return visible_tickets(self.request.user, queryset)
+
+    def get_object(self) -> Ticket:
+        pk = parse_id(self.kwargs.get("pk"))
+        try:
+            return self.get_queryset().get(pk=pk)
+        except Ticket.DoesNotExist:
+            raise NotFound(_("诉求不存在。")) from None
+
+    def _detail(self, ticket_id: int, status_code=status.HTTP_200_OK, headers=None) -> Response:
+        ticket = _detail_queryset().get(pk=ticket_id)
+        return Response(
+            presenters.ticket_detail(ticket, timezone.now()), status=status_code, headers=headers
+        )
+
+    # --- reads ----------------------------------------------------------------------------
+
+    @extend_schema(
+        summary="诉求列表",
+        description="本人可见的诉求（企业：本企业的；责任单位：分派给本单位或经过本单位的；"
+        "统筹协调员和领导：全部），分页、筛选、排序。",
+        responses={200: s.TicketSerializer(many=True), **errors(400, 404)},
+    )
+    def list(self, request):
+        # Only the columns a list row shows: a ticket row has 40-odd columns, its enterprise
+        # and department a dozen each, and building them all was most of a page's CPU.
+        queryset = self.filter_queryset(self.get_queryset()).only(*presenters.ROW_COLUMNS)
+        page = self.paginate_queryset(queryset)
+        now = timezone.now()
+        return self.get_paginated_response([presenters.ticket_row(t, now) for t in page])
+
+    @extend_schema(
+        summary="诉求详情",
+        description="含办理记录（时间线）、时限、当前责任单位与层级。",
+        parameters=[TICKET_ID],
+        responses={200: s.TicketDetailSerializer, **errors(404)},
+    )
+    def retrieve(self, request, pk=None):
+        return Response(presenters.ticket_detail(self.get_object(), timezone.now()))
+
+    # --- submission -----------------------------------------------------------------------
+
+    @extend_schema(
+        summary="提交诉求（企业账号）",
+        description=(
+            "企业取自令牌，不取自请求体；状态、层级、责任单位、编号、时限等由系统决定，请求体"
+            "中的这些字段被忽略。带 `Idempotency-Key` 请求头时，同一键、同一内容的重试返回"
+            "同一诉求（200），同一键、不同内容返回 422。"
+        ),
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                required=False,
+                description="幂等键：1–80 个可见 ASCII 字符，如 UUID。",
+                pattern=r"^[\x21-\x7e]{1,80}$",
+            )
+        ],
+        request=s.TicketSubmitSerializer,
+        responses={
+            201: OpenApiResponse(s.TicketDetailSerializer, description="已创建。"),
+            200: OpenApiResponse(
+                s.TicketDetailSerializer, description="同一 Idempotency-Key 的重试：原诉求。"
+            ),
+            **errors(400, 403, 413, 415, 422, 503),
+        },
+    )
+    def create(self, request):
+        if not IsEnterpriseAccount().has_permission(request, self):
+            self.permission_denied(request, message=IsEnterpriseAccount.message)
+        key = request.headers.get("Idempotency-Key", "")
+        if key and not IDEMPOTENCY_KEY.fullmatch(key):
+            raise ValidationError(
+                {"Idempotency-Key": [_("Idempotency-Key 应为 1–80 个可见 ASCII 字符。")]}
+            )
+        body = s.TicketSubmitSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        ticket, created = workflow.submit_ticket(
+            enterprise=actor_for(request.user).enterprise_id,
+            kind=data["kind"],
+            title=data["title"],
+            description=data["description"],
+            category=data["category"],
+            amount=data["amount"],
+            chain_id=data["chain"],
+            actor=request.user,
+            idempotency_key=key,
+        )
+        headers = {"Location": f"{request.path}{ticket.pk}/"}
+        if not created:
+            headers["Idempotent-Replayed"] = "true"
+            return self._detail(ticket.pk, status.HTTP_200_OK, headers)
+        # The new row is in hand (its enterprise too, and no department yet): only the
+        # timeline needs a query.
+        prefetch_related_objects([ticket], _timeline())
+        return Response(
+            presenters.ticket_detail(ticket, timezone.now()),
+            status=status.HTTP_201_CREATED,
+            headers=headers,
+        )
+
+    # --- actions --------------------------------------------------------------------------
+
+    def _act(self, request, policy_action: str, function, body_class, **rename) -> Response:
+        ticket = self.get_object()
+        # Permission before body validation and before the status check, so a party that
+        # may never do this learns only that (403), whatever the body or the status.
+        policy.require(actor_for(request.user), policy_action, ticket)
+        body = body_class(data=request.data)
+        body.is_valid(raise_exception=True)
+        arguments = {rename.get(k, k): v for k, v in body.validated_data.items()}
+        function(ticket_id=ticket.pk, actor=request.user, **arguments)
+        return self._detail(ticket.pk)
+
+    @extend_schema(
+        summary="签收（承办单位）",
+        parameters=[TICKET_ID],
+        request=None,
+        responses={200: s.TicketDetailSerializer, **errors(400, 403, 404, 409, 413, 415, 503)},
+    )
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        return self._act(request, "accept", workflow.accept_ticket, s.EmptySerializer)
+
+    @extend_schema(
+        summary="办结（承办单位）",
+        description="outcome 为 explained（未能解决，已说明）时进入待审核，由上一层级审核。",
+        parameters=[TICKET_ID],
+        request=s.ResolveSerializer,
+        responses={200: s.TicketDetailSerializer, **errors(400, 403, 404, 409, 413, 415, 503)},
+    )
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, pk=None):
+        return self._act(request, "resolve", workflow.resolve_ticket, s.ResolveSerializer)
+
+    @extend_schema(
+        summary="退单（承办单位）",
+        description="分派后规定工作日内、写明理由，退回市企业服务中心重新分派。",
+        parameters=[TICKET_ID],
+        request=s.ReasonSerializer,
+        responses={200: s.TicketDetailSerializer, **errors(400, 403, 404, 409, 413, 415, 503)},
+    )
+    @action(detail=True, methods=["post"], url_path="return", url_name="return")
+    def return_(self, request, pk=None):
+        return self._act(request, "return", workflow.return_ticket, s.ReasonSerializer)
+
+    @extend_schema(
+        summary="挂起（承办单位）",
+        description="暂停办结时限计时，须写明理由。",
+        parameters=[TICKET_ID],
+        request=s.ReasonSerializer,
+        responses={200: s.TicketDetailSerializer, **errors(400, 403, 404, 409, 413, 415, 503)},
+    )
+    @action(detail=True, methods=["post"])
+    def hold(self, request, pk=None):
+        return self._act(request, "hold", workflow.hold_ticket, s.ReasonSerializer)
+
+    @extend_schema(
+        summary="恢复办理（承办单位）",
+        description="办结时限顺延挂起期间的工作时间。",
+        parameters=[TICKET_ID],
+        request=s.NoteSerializer,
+        responses={200: s.TicketDetailSerializer, **errors(400, 403, 404, 409, 413, 415, 503)},
+    )
+    @action(detail=True, methods=["post"])
+    def resume(self, request, pk=None):
+        return self._act(request, "resume", workflow.resume_ticket, s.NoteSerializer)
+
+    @extend_schema(
+        summary="申请延期（承办单位）",
+        description="办结时限前申请，由上一层级批准（approve-extension）或驳回（deny-extension）。",
+        parameters=[TICKET_ID],
+        request=s.ExtendSerializer,
+        responses={200: s.TicketDetailSerializer, **errors(400, 403, 404, 409, 413, 415, 503)},
+    )
+    @action(detail=True, methods=["post"])
+    def extend(self, request, pk=None):
+        return self._act(
+            request, "request_extension", workflow.request_extension, s.ExtendSerializer
+        )
+
+    @extend_schema(
+        summary="批准延期（上一层级或市领导）",
+        parameters=[TICKET_ID],
+        request=s.NoteSerializer,
+        responses={200: s.TicketDetailSerializer, **errors(400, 403, 404, 409, 413, 415, 503)},
+    )
+    @action(detail=True, methods=["post"], url_path="approve-extension")
+    def approve_extension(self, request, pk=None):
+        return self._act(request, "approve_extension", workflow.approve_extension, s.NoteSerializer)
+
+    @extend_schema(
+        summary="驳回延期（上一层级或市领导）",
+        parameters=[TICKET_ID],
+        request=s.NoteSerializer,
+        responses={200: s.TicketDetailSerializer, **errors(400, 403, 404, 409, 413, 415, 503)},
+    )
+    @action(detail=True, methods=["post"], url_path="deny-extension")
+    def deny_extension(self, request, pk=None):
+        return self._act(request, "deny_extension", workflow.deny_extension, s.NoteSerializer)
+
+    @extend_schema(
+        summary="同意“未能解决，已说明”的答复（上一层级或市领导）",
+        parameters=[TICKET_ID],
+        request=s.NoteSerializer,
+        responses={200: s.TicketDetailSerializer, **errors(400, 403, 404, 409, 413, 415, 503)},
+    )
+    @action(detail=True, methods=["post"], url_path="approve-explanation")
+    def approve_explanation(self, request, pk=None):
+        return self._act(
+            request, "approve_explanation", workflow.approve_explanation, s.NoteSerializer
+        )
+
+    @extend_schema(
+        summary="驳回“未能解决，已说明”的答复（上一层级或市领导）",
+        description="诉求回到办理中，须写明理由。",
+        parameters=[TICKET_ID],
+        request=s.RequiredNoteSerializer,
+        responses={200: s.TicketDetailSerializer, **errors(400, 403, 404, 409, 413, 415, 503)},
+    )
+    @action(detail=True, methods=["post"], url_path="reject-explanation")
+    def reject_explanation(self, request, pk=None):
+        return self._act(
+            request, "reject_explanation", workflow.reject_explanation, s.RequiredNoteSerializer
+        )
+
+    @extend_schema(
+        summary="确认办结（企业）",
+        parameters=[TICKET_ID],
+        request=s.NoteSerializer,
+        responses={200: s.TicketDetailSerializer, **errors(400, 403, 404, 409, 413, 415, 503)},
+    )
+    @action(detail=True, methods=["post"])
+    def confirm(self, request, pk=None):
+        return self._act(request, "confirm", workflow.confirm_ticket, s.NoteSerializer)
+
+    @extend_schema(
+        summary="重办（企业或统筹协调员）",
+        description="办结后认为未解决，写明理由；第二次重办列入督办。",
+        parameters=[TICKET_ID],
+        request=s.ReasonSerializer,
+        responses={200: s.TicketDetailSerializer, **errors(400, 403, 404, 409, 413, 415, 503)},
+    )
+    @action(detail=True, methods=["post"])
+    def reopen(self, request, pk=None):
+        return self._act(request, "reopen", workflow.reopen_ticket, s.ReasonSerializer)
+
+    @extend_schema(
+        summary="撤回（企业）",
+        description="办结前可撤回。",
+        parameters=[TICKET_ID],
+        request=s.OptionalReasonSerializer,
+        responses={200: s.TicketDetailSerializer, **errors(400, 403, 404, 409, 413, 415, 503)},
+    )
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        return self._act(request, "withdraw", workflow.withdraw_ticket, s.OptionalReasonSerializer)
+
+    @extend_schema(
+        summary="回访评价（企业或统筹协调员）",
+        description="满意度 1–5，每件诉求只评价一次；承办单位不能自评。",
+        parameters=[TICKET_ID],
+        request=s.RateSerializer,
+        responses={200: s.TicketDetailSerializer, **errors(400, 403, 404, 409, 413, 415, 503)},
+    )
+    @action(detail=True, methods=["post"])
+    def rate(self, request, pk=None):
+        return self._act(request, "rate", workflow.rate_ticket, s.RateSerializer)
+
+    @extend_schema(
+        summary="人工分派（统筹协调员）",
+        description="把已提交或被退回的诉求分派给指定责任单位。",
+        parameters=[TICKET_ID],
+        request=s.DispatchSerializer,
+        responses={200: s.TicketDetailSerializer, **errors(400, 403, 404, 409, 413, 415, 503)},
+    )
+    # Not `dispatch`: that name is View.dispatch.
+    @action(detail=True, methods=["post"], url_path="dispatch", url_name="dispatch")
+    def dispatch_(self, request, pk=None):
+        return self._act(
+            request,
+            "dispatch",
+            workflow.dispatch_ticket,
+            s.DispatchSerializer,
+            department="department_id",
+        )
+
+
+class EnterpriseMeView(ApiViewMixin, APIView):
+    @extend_schema(
+        summary="本企业信息（企业账号）",
+        responses={
+            200: s.EnterpriseMeSerializer,
+            **errors(404),
+        },
+        tags=["enterprises"],
+    )
+    def get(self, request):
+        enterprise_id = actor_for(request.user).enterprise_id
+        enterprise = (
+            Enterprise.objects.select_related("district", "cluster")
+            .prefetch_related("chains")
+            .filter(pk=enterprise_id)
+            .first()
+            if enterprise_id is not None
+            else None
+        )
+        if enterprise is None:
+            raise NotFound(_("当前账号不是企业账号。"))
+        return Response(s.EnterpriseMeSerializer(enterprise).data)
+
+
+class DepartmentListView(ApiViewMixin, ListAPIView):
+    serializer_class = s.DepartmentSerializer
+    pagination_class = None
+    filter_backends = [DjangoFilterBackend]
+    filterset_fields = ["tier", "kind"]
+
+    def get_queryset(self):
+        return Department.objects.filter(is_active=True).select_related("district")
+
+    @extend_schema(
+        summary="责任单位（参考数据）",
+        description="启用中的责任单位，可按 tier、kind 筛选。",
+        responses={200: s.DepartmentSerializer(many=True), **errors(400)},
+        tags=["reference"],
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class CategoryListView(ApiViewMixin, APIView):
+    @extend_schema(
+        summary="清单类别与细类（参考数据）",
+        description="提交诉求时 kind 与 category 的可选值。",
+        responses={200: s.KindSerializer(many=True)},
+        tags=["reference"],
+    )
+    def get(self, request):
+        return Response(s.kinds_payload())
+
+
+def not_found(request, *args, **kwargs):
+    """Unknown paths under /api/ answer a JSON 404 like every other API error."""
+    return JsonResponse(
+        {
+            "detail": _("接口不存在：%(path)s") % {"path": request.path},
+            "code": "not_found",
+            "field": None,
+        },
+        status=404,
+        json_dumps_params={"ensure_ascii": False},
+    )

@@ -1,0 +1,32 @@
+"""Celery interface of the reports: thin, idempotent (see reports.reporting)."""
+
+from __future__ import annotations
+
+from smtplib import SMTPException
+
+from celery import shared_task
+from django.db import OperationalError
+
+from reports.periods import parse_instant
+from reports.reporting import run_report
+
+
+@shared_task(
+    name="reports.scheduled_report",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    # Transient: the mail server or the database hiccuped. Building is idempotent and the
+    # email claim is released on failure, so a retry neither duplicates nor loses the report.
+    autoretry_for=(SMTPException, ConnectionError, TimeoutError, OperationalError),
+    retry_backoff=30,
+    retry_backoff_max=900,
+    retry_jitter=True,
+    max_retries=6,
+    soft_time_limit=300,
+    time_limit=360,
+)
+def scheduled_report(period: str = "week", now: str | None = None) -> int:
+    """Build and send the weekly or monthly report; returns the snapshot id."""
+    if period not in ("week", "month"):
+        raise ValueError(f"period must be 'week' or 'month', not {period!r}")
+    return run_report(period_kind=period, now=parse_instant(now)).snapshot.pk
