@@ -35,6 +35,7 @@ parser.add_argument("--small", type=int, default=100_000, help="size of the firs
 parser.add_argument("--overdue", type=int, default=10_000)
 parser.add_argument("--rounds", type=int, default=3, help="alternating sweep/baseline rounds")
 parser.add_argument("--keep", action="store_true", help="reuse the database if it exists")
+parser.add_argument("--batch", type=int, help="override tickets.sweeps.BATCH_SIZE")
 args = parser.parse_args()
 
 os.environ["DATABASE_URL"] = f"postgres://postgres@{args.host}:5432/{args.database}"
@@ -259,6 +260,9 @@ def run_baseline() -> tuple[float, int]:
 
 
 def main() -> None:
+    if args.batch:
+        sweeps.BATCH_SIZE = args.batch
+    print(f"sweep batch size {sweeps.BATCH_SIZE}")
     print(
         f"database {args.database}; PostgreSQL {connection.cursor().connection.info.server_version}"
     )

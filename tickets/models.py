@@ -59,7 +59,9 @@ class SlaStage(models.IntegerChoices):
 
 
 class Ticket(models.Model):
-    number = models.CharField(_("编号"), max_length=20, unique=True)
+    # Unique by a constraint rather than unique=True: on PostgreSQL unique=True also builds a
+    # varchar_pattern_ops index for LIKE, which nothing uses and every write maintains.
+    number = models.CharField(_("编号"), max_length=20)
     # FK indexes already covered by the composite indexes in Meta are not created twice:
     # every extra index costs each submission and each escalation UPDATE.
     enterprise = models.ForeignKey(
@@ -83,6 +85,7 @@ class Ticket(models.Model):
         null=True,
         blank=True,
         related_name="tickets",
+        db_index=False,  # only PROTECT checks on deleting a chain need it (rare)
     )
     status = models.CharField(
         _("状态"), max_length=16, choices=Status.choices, default=Status.SUBMITTED
@@ -146,6 +149,7 @@ class Ticket(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,  # only PROTECT checks on deleting a user need it (rare)
     )
     idempotency_key = models.CharField(_("幂等键"), max_length=80, blank=True, default="")
     # SHA-256 of the submitted body: the same key with another body is a client error.
@@ -156,6 +160,7 @@ class Ticket(models.Model):
         verbose_name_plural = _("诉求")
         ordering = ["-created_at", "-id"]
         constraints = [
+            models.UniqueConstraint(fields=["number"], name="ticket_number_unique"),
             models.CheckConstraint(condition=Q(kind__in=Kind.values), name="ticket_kind_valid"),
             models.CheckConstraint(
                 condition=Q(status__in=Status.values), name="ticket_status_valid"
@@ -312,6 +317,7 @@ class TicketEvent(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,  # mostly null; only PROTECT checks on deleting a user need it
     )
     action = models.CharField(_("动作"), max_length=24, choices=Action.choices)
     from_status = models.CharField(_("原状态"), max_length=16, choices=Status.choices, blank=True)
@@ -323,6 +329,7 @@ class TicketEvent(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,  # only PROTECT checks on deleting a department need it (rare)
     )
     to_department = models.ForeignKey(
         Department,
