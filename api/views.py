@@ -202,9 +202,10 @@ class TicketViewSet(ApiViewMixin, viewsets.GenericViewSet):
         if not created:
             headers["Idempotent-Replayed"] = "true"
             return self._detail(ticket.pk, status.HTTP_200_OK, headers)
-        # The new row is in hand (its enterprise too, and no department yet): only the
-        # timeline needs a query.
-        prefetch_related_objects([ticket], _timeline())
+        # The new row is in hand with its enterprise, no department yet, and its one event
+        # (submit_ticket leaves the timeline in the prefetch cache): no query at all.
+        if "events" not in getattr(ticket, "_prefetched_objects_cache", {}):
+            prefetch_related_objects([ticket], _timeline())
         return Response(
             presenters.ticket_detail(ticket, timezone.now()),
             status=status.HTTP_201_CREATED,

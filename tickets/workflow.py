@@ -18,8 +18,7 @@ import json
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -235,14 +234,16 @@ def _amount(kind: str, amount) -> Decimal | None:
 
 def _next_number(year: int) -> str:
     # The counter row is locked until this transaction ends; a rolled-back submission
-    # leaves no gap.
-    if not TicketNumberCounter.objects.filter(year=year).update(last=F("last") + 1):
-        try:
-            with transaction.atomic():
-                TicketNumberCounter.objects.create(year=year, last=1)
-        except IntegrityError:
-            TicketNumberCounter.objects.filter(year=year).update(last=F("last") + 1)
-    last = TicketNumberCounter.objects.values_list("last", flat=True).get(year=year)
+    # leaves no gap. One round trip: INSERT … ON CONFLICT DO UPDATE … RETURNING (PostgreSQL
+    # 9.5+, SQLite 3.35+), which also creates a new year's row without a race.
+    table = TicketNumberCounter._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (year, last) VALUES (%s, 1) "
+            f"ON CONFLICT (year) DO UPDATE SET last = {table}.last + 1 RETURNING last",
+            [year],
+        )
+        (last,) = cursor.fetchone()
     return f"WH-{year}-{last:06d}"
 
 
@@ -321,7 +322,7 @@ def submit_ticket(
                 idempotency_key=key,
                 request_fingerprint=fingerprint if key else "",
             )
-            TicketEvent.objects.create(
+            event = TicketEvent.objects.create(
                 ticket=ticket,
                 actor=actor.user,
                 action=Action.SUBMIT,
@@ -329,6 +330,7 @@ def submit_ticket(
                 level=ticket.level,
                 created_at=now,
             )
+            _cache_timeline(ticket, [event])
     except IntegrityError:
         # A concurrent request with the same key won the race.
         existing = _existing_for_key(enterprise.pk, key, fingerprint) if key else None
@@ -337,6 +339,15 @@ def submit_ticket(
         return existing, False
     effects.publish_on_commit(effects.ROUTE_TICKET, ticket.pk)
     return ticket, True
+
+
+def _cache_timeline(ticket: Ticket, events: list[TicketEvent]) -> None:
+    """Leave a new ticket's whole timeline in its prefetch cache, exactly as Django's
+    prefetch_related_objects would, so presenting it costs no query."""
+    timeline = ticket.events.all()
+    timeline._result_cache = events
+    timeline._prefetch_done = True
+    ticket._prefetched_objects_cache = {"events": timeline}
 
 
 def _existing_for_key(enterprise_id: int, key: str, fingerprint: str) -> Ticket | None:
