@@ -372,6 +372,8 @@ class TicketEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     ]
     list_filter = ["action", "level"]
     list_select_related = ["ticket", "to_department", "actor"]
+    # Newest first by primary key: no sort of millions of rows, no extra index to maintain.
+    ordering = ["-id"]
     search_fields = ["=ticket__number"]
     show_full_result_count = False
 

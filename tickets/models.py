@@ -372,8 +372,6 @@ class TicketEvent(models.Model):
         indexes = [
             # A ticket's timeline.
             models.Index(fields=["ticket", "created_at"], name="event_ticket_timeline"),
-            # Statistics counting returns/reopens/escalations per period.
-            models.Index(fields=["action", "created_at"], name="event_action_time"),
             # Department staff see tickets that passed through their department …
             models.Index(fields=["to_department", "ticket"], name="event_to_department"),
             # … and those they were asked to review.
