@@ -148,3 +148,31 @@ class ReportSnapshotAdmin(admin.ModelAdmin):
             filename=f"{snapshot.title}.{fmt}",
             content_type=content_type,
         )
+
+
+# --- the ticket ledger (台账) from the ticket list ---------------------------------------------
+# Registered from here because the exporter lives in reports/ and imports run one way
+# (reports → tickets): the ticket admin does not know about reports.
+
+
+@admin.action(description=_("导出台账（XLSX）：所选诉求，或“选择全部”时当前筛选下的全部诉求"))
+def export_ledger(modeladmin, request, queryset):
+    from django.utils import timezone
+
+    from reports.exports import tickets_xlsx
+
+    # The changelist already scoped (visible_tickets) and filtered the queryset.
+    content = tickets_xlsx(queryset.order_by("-created_at", "-pk"))
+    filename = f"诉求台账_{timezone.localdate():%Y%m%d}.xlsx"
+    return FileResponse(io.BytesIO(content), as_attachment=True, filename=filename)
+
+
+def _register_ledger_export():
+    from tickets.models import Ticket
+
+    ticket_admin = admin.site._registry.get(Ticket)
+    if ticket_admin is not None and export_ledger not in ticket_admin.actions:
+        ticket_admin.actions = [*ticket_admin.actions, export_ledger]
+
+
+_register_ledger_export()
