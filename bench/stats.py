@@ -26,6 +26,7 @@ can be compared with and without it.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import statistics
 import sys
@@ -84,11 +85,13 @@ from django.db import connection  # noqa: E402
 from django.db.models import Count  # noqa: E402
 
 from enterprises.models import Department, DepartmentMembership  # noqa: E402
+from reports import rollup  # noqa: E402
 from reports.periods import Period, last_complete_month  # noqa: E402
 from reports.stats import COUNT_FIELDS, Options, breakdowns, resolution_stats  # noqa: E402
 from tickets.actors import actor_for  # noqa: E402
-from tickets.models import Ticket  # noqa: E402
+from tickets.models import Ticket, TicketEvent  # noqa: E402
 from tickets.selectors import department_slice  # noqa: E402
+from tickets.sweeps import escalate_overdue  # noqa: E402
 
 try:
     from tickets.demo import DEFAULT_NOW as NOW
@@ -360,28 +363,45 @@ def main() -> None:
     handler = department_user(Department.objects.get(pk=busiest["department_id"]))
     actor_for(handler)
 
-    step(f"{total:,} tickets; checking that both give the same figures")
+    rollup.drop()
+    step(f"{total:,} tickets, no rollup; checking that both give the same figures")
     mine, theirs = ours(root, options), baseline()
     assert mine == theirs, "reports.stats and the hand-written SQL disagree"
     step(f"{len(mine)} department groups agree")
+    live_ms, live_base_ms = alternate(lambda: ours(root, options))
+    cube_live_ms = timed(lambda: dashboard_cube(root, options), args.runs)
 
-    # Warm the cache, then alternate so that both see the same conditions.
-    timed(lambda: ours(root, options), 2)
-    timed(baseline, 2)
-    ours_ms, base_ms = [], []
-    for _ in range(args.runs):
-        ours_ms += timed(lambda: ours(root, options), 1)
-        base_ms += timed(baseline, 1)
-    cube_ms = timed(
-        lambda: breakdowns(
-            department_slice(root),
-            ["month", "department", "kind"],
-            period=Period(),
-            now=NOW,
-            options=options,
-        ),
-        args.runs,
-    )
+    step("building the monthly rollup (manage.py refresh_stats)")
+    started = time.perf_counter()
+    state = rollup.build(options=options, now=NOW)
+    build_s = time.perf_counter() - started
+    step(f"{state.rows:,} rows, {len(state.months)} months, {build_s:.1f} s")
+    assert ours(root, options) == baseline(), "rollup figures disagree with the hand-written SQL"
+    fresh_ms, fresh_base_ms = alternate(lambda: ours(root, options))
+    cube_fresh_ms = timed(lambda: dashboard_cube(root, options), args.runs)
+
+    step("activity since the build: the escalation sweep at the demo's reference instant")
+    escalated = escalate_overdue(now=NOW)
+    changed = sorted(rollup.changed_months(state))
+    step(f"sweep: {dict(escalated.counts)}; changed months: {[f'{m:%Y-%m}' for m in changed]}")
+    assert ours(root, options) == baseline(), "figures after the sweep disagree"
+    churn_ms, churn_base_ms = alternate(lambda: ours(root, options))
+    cube_churn_ms = timed(lambda: dashboard_cube(root, options), args.runs)
+
+    step("worst case until the next build: a ticket of every month changed")
+    for month in state.months:
+        first = (
+            Ticket.objects.filter(
+                created_at__gte=rollup.local_midnight(dt.date.fromisoformat(month))
+            )
+            .order_by("created_at")
+            .first()
+        )
+        TicketEvent.objects.create(ticket=first, action="remind", level=first.level, note="bench")
+    assert ours(root, options) == baseline(), "figures with every month changed disagree"
+    worst_ms, worst_base_ms = alternate(lambda: ours(root, options))
+    rollup.build(options=options, now=NOW)
+
     slice_ms = timed(lambda: ours(handler, options), args.runs)
     month = last_complete_month(NOW)
     month_count = Ticket.objects.filter(
@@ -390,37 +410,63 @@ def main() -> None:
     month_ms = timed(lambda: ours(root, options, month), args.runs)
     page_ms = timed(lambda: dashboard_page(root), max(3, args.runs // 3))
 
-    ours_median, base_median = statistics.median(ours_ms), statistics.median(base_ms)
     with open("/proc/loadavg") as loadavg:
         load = loadavg.read().split()[0]
+    med = statistics.median
     print()
     print(f"tickets                                   {total:>12,}")
     print(f"load average while measuring              {load:>12}")
-    print(f"                                  median of {args.runs}      fastest")
-    print(f"hand-written SQL GROUP BY          {base_median:>9.1f} ms {min(base_ms):>9.1f} ms")
-    print(f"reports.stats by department        {ours_median:>9.1f} ms {min(ours_ms):>9.1f} ms")
+    print(f"by department, city, all tickets   median of {args.runs}  baseline  ratio")
+    for label, mine_ms, base_ms in (
+        ("no rollup (live GROUP BY)", live_ms, live_base_ms),
+        ("rollup just built", fresh_ms, fresh_base_ms),
+        ("after the sweep (current month live)", churn_ms, churn_base_ms),
+        ("every month changed (worst case)", worst_ms, worst_base_ms),
+    ):
+        print(
+            f"  {label:<36} {med(mine_ms):>7.1f} ms {med(base_ms):>7.1f} ms"
+            f" {med(mine_ms) / med(base_ms):>5.2f} ×"
+        )
+    print(f"rollup build                              {build_s * 1000:>9.0f} ms")
+    print("dashboard month×dept×kind")
+    for label, values in (
+        ("no rollup", cube_live_ms),
+        ("rollup just built", cube_fresh_ms),
+        ("after the sweep", cube_churn_ms),
+    ):
+        print(f"  {label:<36} {med(values):>7.1f} ms")
     print(
-        f"ratio ours / baseline              {ours_median / base_median:>9.2f} ×"
-        f"  {min(ours_ms) / min(base_ms):>9.2f} ×"
-    )
-    print(
-        f"dashboard month×dept×kind          {statistics.median(cube_ms):>9.1f} ms"
-        f" {min(cube_ms):>9.1f} ms"
-    )
-    print(
-        f"one department ({busiest['n']:,} tickets)    {statistics.median(slice_ms):>9.1f} ms"
+        f"one department ({busiest['n']:,} tickets)    {med(slice_ms):>9.1f} ms"
         f" {min(slice_ms):>9.1f} ms"
     )
     print(
-        f"by department, last month ({month_count:,})  {statistics.median(month_ms):>9.1f} ms"
+        f"by department, last month ({month_count:,})  {med(month_ms):>9.1f} ms"
         f" {min(month_ms):>9.1f} ms"
     )
-    print(
-        f"dashboard page, city, all (HTTP)   {statistics.median(page_ms):>9.1f} ms"
-        f" {min(page_ms):>9.1f} ms"
+    print(f"dashboard page, city, all (HTTP)   {med(page_ms):>9.1f} ms {min(page_ms):>9.1f} ms")
+    print(f"(runs, ms) rollup after sweep {[round(t) for t in churn_ms]}")
+    print(f"           baseline           {[round(t) for t in churn_base_ms]}")
+
+
+def alternate(fn) -> tuple[list[float], list[float]]:
+    """Warm up, then alternate ours and the baseline so that both see the same conditions."""
+    timed(fn, 2)
+    timed(baseline, 2)
+    mine, theirs = [], []
+    for _ in range(args.runs):
+        mine += timed(fn, 1)
+        theirs += timed(baseline, 1)
+    return mine, theirs
+
+
+def dashboard_cube(user, options: Options):
+    return breakdowns(
+        department_slice(user),
+        ["month", "department", "kind"],
+        period=Period(),
+        now=NOW,
+        options=options,
     )
-    print(f"(all runs, ms) ours {[round(t) for t in ours_ms]}")
-    print(f"               base {[round(t) for t in base_ms]}")
 
 
 if __name__ == "__main__":

@@ -163,3 +163,64 @@ class ReportSnapshot(models.Model):
     @property
     def file_stem(self) -> str:
         return f"weihai-report-{self.period_kind}-{self.period_start}-{self.period_end}"
+
+
+class MonthlyCounts(models.Model):
+    """The city's additive counts (reports.cube.Counts, all but ``overdue``, which depends on
+    the instant asked about) of the tickets created in one Asia/Shanghai month, per
+    department, kind, district, level and chain. Written only by reports.rollup.build, as a
+    whole; read by reports.rollup.cube. Ids without foreign keys: the table is a cache that is
+    rebuilt every few minutes, and must not hold up deleting a test's departments."""
+
+    month = models.DateField()
+    department_id = models.IntegerField(null=True)
+    kind = models.CharField(max_length=16)
+    district_id = models.IntegerField(null=True)
+    level = models.CharField(max_length=10)
+    chain_id = models.IntegerField(null=True)
+    taken_in = models.PositiveIntegerField(default=0)
+    resolved = models.PositiveIntegerField(default=0)
+    on_time = models.PositiveIntegerField(default=0)
+    rated = models.PositiveIntegerField(default=0)
+    satisfied = models.PositiveIntegerField(default=0)
+    returned = models.PositiveIntegerField(default=0)
+    reopened = models.PositiveIntegerField(default=0)
+    escalated = models.PositiveIntegerField(default=0)
+    supervised = models.PositiveIntegerField(default=0)
+    city_level = models.PositiveIntegerField(default=0)
+    city_level_resolved = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("月度统计汇总")
+        verbose_name_plural = _("月度统计汇总")
+        # Readers sum the rows of a range of months.
+        indexes = [models.Index(fields=["month"], name="monthlycounts_month")]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} {self.department_id} {self.kind}"
+
+
+class RollupState(models.Model):
+    """What the stored MonthlyCounts stand for (one row, pk 1; absent: no usable rollup)."""
+
+    SINGLETON_PK = 1
+
+    # Every event with an id up to the horizon was committed before the counts were taken.
+    event_horizon = models.BigIntegerField()
+    # The last ticket the counts could see; a later one marks its month as changed.
+    ticket_horizon = models.BigIntegerField()
+    # The options the counts were computed under (reports.cube.Options.rollup_key()).
+    options = models.JSONField(default=dict)
+    # The months counted, as ISO dates of their first day.
+    months = models.JSONField(default=list)
+    built_at = models.DateTimeField(default=timezone.now)
+    build_seconds = models.FloatField(default=0)
+    rows = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("统计汇总状态")
+        verbose_name_plural = _("统计汇总状态")
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="rollupstate_singleton")]
+
+    def __str__(self):
+        return f"{self.built_at:%Y-%m-%d %H:%M} ({self.rows})"

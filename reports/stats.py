@@ -5,7 +5,9 @@ grouped by one or more dimensions in a single query. Because every figure is a c
 counts of a multi-dimension query roll up exactly into each single dimension and into the
 overall row — summing at most a few thousand aggregate rows, never looping over tickets. The
 dashboard uses that to get the overall, by-month, by-department and by-kind figures from one
-scan of the tickets table.
+scan of the tickets table. For the whole city on PostgreSQL the counts come from stored monthly
+counts (reports.rollup) plus a live count of what changed since they were built — the same
+numbers, without reading a million tickets.
 
 Definitions (the options come from :class:`reports.models.StatsConfig`):
 
@@ -27,22 +29,30 @@ A rate whose denominator is 0 has no value (``None``, shown as "—").
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, fields
+from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, F, Q, QuerySet
-from django.db.models.functions import TruncMonth
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from enterprises.models import Department, District, IndustryChain, Tier
-from reports.models import StatsConfig
-from reports.periods import SHANGHAI, Period, local_date, month_starts
+from reports import rollup
+from reports.cube import (  # noqa: F401  (re-exported: the statistics' public names)
+    COUNT_FIELDS,
+    Counts,
+    Options,
+    aggregates,
+    live_cube,
+    marginal,
+    overdue_q,
+    taken_in,
+)
+from reports.periods import Period, local_date, month_starts
 from tickets.actors import actor_for
-from tickets.models import Kind, Outcome, Status
+from tickets.models import Kind
 
 GROUP_BY_CHOICES = [
     ("department", _("责任单位")),
@@ -58,81 +68,9 @@ NO_DEPARTMENT_LABEL = _("（待分派）")
 NO_CHAIN_LABEL = _("（未关联产业链）")
 
 
-# --- options ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Options:
-    """The values of StatsConfig a computation used (stored with snapshots)."""
-
-    target: Decimal = Decimal("0.900")
-    count_basically_solved: bool = True
-    taken_in_excludes: tuple[str, ...] = (Status.WITHDRAWN.value,)
-    satisfied_min_score: int = 4
-    ranking_min_taken_in: int = 5
-
-    @classmethod
-    def load(cls) -> Options:
-        config = StatsConfig.load()
-        return cls(
-            target=config.target,
-            count_basically_solved=config.count_basically_solved,
-            taken_in_excludes=tuple(config.taken_in_excludes or ()),
-            satisfied_min_score=config.satisfied_min_score,
-            ranking_min_taken_in=config.ranking_min_taken_in,
-        )
-
-    @property
-    def resolved_outcomes(self) -> tuple[str, ...]:
-        if self.count_basically_solved:
-            return (Outcome.SOLVED.value, Outcome.BASICALLY_SOLVED.value)
-        return (Outcome.SOLVED.value,)
-
-    def as_dict(self) -> dict:
-        return {
-            "target": float(self.target),
-            "count_basically_solved": self.count_basically_solved,
-            "taken_in_excludes": list(self.taken_in_excludes),
-            "satisfied_min_score": self.satisfied_min_score,
-        }
-
-
 # --- figures ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Counts:
-    """The additive counts of one group; everything else is derived from them."""
-
-    taken_in: int = 0
-    resolved: int = 0
-    on_time: int = 0
-    rated: int = 0
-    satisfied: int = 0
-    returned: int = 0
-    reopened: int = 0
-    escalated: int = 0
-    overdue: int = 0
-    supervised: int = 0
-    city_level: int = 0
-    city_level_resolved: int = 0
-
-    def __add__(self, other: Counts) -> Counts:
-        return Counts(*(getattr(self, f) + getattr(other, f) for f in COUNT_FIELDS))
-
-    @classmethod
-    def from_row(cls, row: dict) -> Counts:
-        return cls(**{f: row[f] for f in COUNT_FIELDS})
-
-    @classmethod
-    def total(cls, items: Iterable[Counts]) -> Counts:
-        result = cls()
-        for item in items:
-            result += item
-        return result
-
-
-COUNT_FIELDS = tuple(f.name for f in fields(Counts))
 _HUNDRED = Decimal(100)
 
 
@@ -276,54 +214,7 @@ class StatsResult:
         }
 
 
-# --- the query -------------------------------------------------------------------------
-
-# Dimension → the expression grouped on. Month is the calendar month in Asia/Shanghai.
-_DIMENSIONS = {
-    "department": lambda: F("department_id"),
-    "kind": lambda: F("kind"),
-    "district": lambda: F("enterprise__district_id"),
-    "level": lambda: F("level"),
-    "chain": lambda: F("chain_id"),
-    "month": lambda: TruncMonth("created_at", tzinfo=SHANGHAI),
-}
-
-
-def overdue_q(now: dt.datetime) -> Q:
-    """Open tickets past the deadline of their current step (as Ticket.is_overdue)."""
-    return Q(status=Status.ASSIGNED, accept_due_at__lt=now) | Q(
-        status=Status.IN_PROGRESS, resolve_due_at__lt=now
-    )
-
-
-def taken_in(queryset: QuerySet, *, options: Options, period: Period) -> QuerySet:
-    """The tickets the figures count: created in the period, status not excluded."""
-    if options.taken_in_excludes:
-        queryset = queryset.exclude(status__in=options.taken_in_excludes)
-    if period.start:
-        queryset = queryset.filter(created_at__gte=period.start)
-    if period.end:
-        queryset = queryset.filter(created_at__lt=period.end)
-    return queryset
-
-
-def _aggregates(options: Options, now: dt.datetime) -> dict:
-    resolved = Q(outcome__in=options.resolved_outcomes)
-    city_level = Q(level__in=[Tier.CITY, Tier.LEADER])
-    return {
-        "taken_in": Count("pk"),
-        "resolved": Count("pk", filter=resolved),
-        "on_time": Count("pk", filter=resolved & Q(resolved_at__lte=F("resolve_due_at"))),
-        "rated": Count("pk", filter=Q(satisfaction__isnull=False)),
-        "satisfied": Count("pk", filter=Q(satisfaction__gte=options.satisfied_min_score)),
-        "returned": Count("pk", filter=Q(return_count__gt=0)),
-        "reopened": Count("pk", filter=Q(reopen_count__gt=0)),
-        "escalated": Count("pk", filter=Q(escalation_count__gt=0)),
-        "overdue": Count("pk", filter=overdue_q(now)),
-        "supervised": Count("pk", filter=Q(supervised=True)),
-        "city_level": Count("pk", filter=city_level),
-        "city_level_resolved": Count("pk", filter=city_level & resolved),
-    }
+# --- the counts ------------------------------------------------------------------------
 
 
 def count_cube(
@@ -334,39 +225,12 @@ def count_cube(
     period: Period,
     now: dt.datetime,
 ) -> dict[tuple, Counts]:
-    """One GROUP BY query: {(key per dimension, …): Counts}. Keys are normalised: ids as
-    strings, months as "YYYY-MM", None for tickets without a department or chain."""
-    unknown = set(dimensions) - set(_DIMENSIONS)
-    if unknown:
-        raise ValueError(f"unknown dimension(s): {', '.join(sorted(unknown))}")
-    names = {dim: f"g_{dim}" for dim in dimensions}
-    rows = (
-        taken_in(queryset, options=options, period=period)
-        .order_by()
-        .values(**{names[dim]: _DIMENSIONS[dim]() for dim in dimensions})
-        .annotate(**_aggregates(options, now))
-    )
-    cube: dict[tuple, Counts] = {}
-    for row in rows:
-        key = tuple(_normalise(dim, row[names[dim]]) for dim in dimensions)
-        cube[key] = cube.get(key, Counts()) + Counts.from_row(row)
+    """{(key per dimension, …): Counts} for a scope and period: from the monthly rollup where
+    it can answer exactly (the whole city on PostgreSQL), otherwise one live GROUP BY."""
+    cube = rollup.cube(queryset, dimensions, options=options, period=period, now=now)
+    if cube is None:
+        cube = live_cube(queryset, dimensions, options=options, period=period, now=now)
     return cube
-
-
-def _normalise(dimension: str, value) -> str | None:
-    if value is None:
-        return None
-    if dimension == "month":
-        return f"{value.astimezone(SHANGHAI):%Y-%m}"
-    return str(value)
-
-
-def rollup(cube: dict[tuple, Counts], position: int) -> dict[str | None, Counts]:
-    """Sum a cube's counts over every dimension but the one at ``position``."""
-    result: dict[str | None, Counts] = defaultdict(Counts)
-    for key, counts in cube.items():
-        result[key[position]] += counts
-    return dict(result)
 
 
 # --- labelled rows ---------------------------------------------------------------------
@@ -459,7 +323,7 @@ def breakdowns(
             options=options,
             overall=overall,
             rows=_rows_for(
-                group_by, rollup(cube, position), period=period, now=now, target=options.target
+                group_by, marginal(cube, position), period=period, now=now, target=options.target
             ),
         )
         for position, group_by in enumerate(group_bys)
@@ -488,10 +352,8 @@ def overall_figures(
     period = period or Period()
     now = now or timezone.now()
     options = options or Options.load()
-    counts = taken_in(queryset, options=options, period=period).aggregate(
-        **_aggregates(options, now)
-    )
-    return Figures(Counts.from_row(counts), options.target)
+    cube = count_cube(queryset, ["kind"], options=options, period=period, now=now)
+    return Figures(Counts.total(cube.values()), options.target)
 
 
 def ranking(

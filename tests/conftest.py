@@ -2,6 +2,7 @@ import os
 
 import pytest
 from django.conf import settings
+from django.utils import translation
 
 # Tasks published by tests go to an in-memory broker unless a test asks for the real one
 # (tests/broker.py): nothing leaks into var/broker or a developer's Redis.
@@ -17,6 +18,10 @@ def _test_environment(settings):
     # scripts/test runs with DEBUG off, so the production default would answer every
     # plain-HTTP test-client request with a 301 to https (tests/test_compose.py covers it).
     settings.SECURE_SSL_REDIRECT = False
+    yield
+    # LocaleMiddleware activates a request's language in the test's thread and leaves it
+    # there: an API test asking for English would turn the next test's labels English.
+    translation.deactivate()
 
 
 def pytest_report_header(config):

@@ -236,6 +236,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env_int("REROUTE_SWEEP_SECONDS", 120),
         "options": {"expires": 110},
     },
+    # The stored monthly counts behind city-wide figures (reports.rollup): months changed
+    # since the last build are counted live, so a longer interval costs speed, not accuracy.
+    "stats-rollup": {
+        "task": "reports.refresh_rollup",
+        "schedule": env_int("STATS_ROLLUP_SECONDS", 300),
+        "options": {"expires": 240},
+    },
     "weekly-report": {
         "task": "reports.scheduled_report",
         "schedule": crontab(minute=0, hour=8, day_of_week="mon"),
