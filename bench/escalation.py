@@ -11,7 +11,11 @@ reference data, generates tickets with SQL (generate_series), then measures in o
    each) beside a raw-SQL baseline doing the same updates and event inserts in one
    set-based statement, alternating, each from the same restored starting state.
 
-Prints the figures and the ratio ours / baseline.
+Prints the figures and the ratio ours / baseline. Besides wall-clock time it prints the CPU
+time each round used, in this process (Python) and in the server backend (read from
+/proc/<backend pid>/stat, so only when the server runs on this machine): on a busy machine
+wall-clock time swings by 2× between rounds, CPU time much less. A last, separate round
+times the parts of the sweep (lock + fetch, plan, write statement, COMMIT).
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ parser.add_argument("--overdue", type=int, default=10_000)
 parser.add_argument("--rounds", type=int, default=3, help="alternating sweep/baseline rounds")
 parser.add_argument("--keep", action="store_true", help="reuse the database if it exists")
 parser.add_argument("--batch", type=int, help="override tickets.sweeps.BATCH_SIZE")
+parser.add_argument("--no-breakdown", action="store_true", help="skip the timed-parts round")
 args = parser.parse_args()
 
 os.environ["DATABASE_URL"] = f"postgres://postgres@{args.host}:5432/{args.database}"
@@ -238,6 +243,31 @@ FROM moved
 """
 
 
+def cpu_seconds() -> tuple[float, float | None]:
+    """CPU seconds used so far by this process and by the server backend (None when the
+    backend's /proc entry cannot be read, e.g. a remote server)."""
+    own = os.times()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        server = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except OSError:
+        server = None
+    return own.user + own.system, server
+
+
+def measured(run):
+    """Run one round: (wall seconds, count, python cpu seconds, server cpu seconds|None)."""
+    python0, server0 = cpu_seconds()
+    seconds, count = run()
+    python1, server1 = cpu_seconds()
+    server = server1 - server0 if server0 is not None and server1 is not None else None
+    return seconds, count, python1 - python0, server
+
+
 def run_ours() -> tuple[float, int]:
     started = time.perf_counter()
     result = sweeps.escalate_overdue(now=NOW, notify=False)
@@ -257,6 +287,49 @@ def run_baseline() -> tuple[float, int]:
         )
         count = cursor.rowcount
     return time.perf_counter() - started, count
+
+
+def breakdown(overdue: int) -> dict[str, float]:
+    """One more sweep with its parts timed (wrappers around the sweep's own functions)."""
+    parts: dict[str, float] = {}
+
+    def timed(owner, name, label):
+        real = getattr(owner, name)
+
+        def wrapper(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return real(*args, **kwargs)
+            finally:
+                parts[label] = parts.get(label, 0.0) + time.perf_counter() - started
+
+        setattr(owner, name, wrapper)
+        return real
+
+    wrapped = [
+        (sweeps, "_lock_batch", "lock + fetch (SELECT … FOR UPDATE SKIP LOCKED)"),
+        (sweeps, "plan", "plan (Python)"),
+        (sweeps, "_apply_grouped", "events + updates statement"),
+        (connection, "commit", "COMMIT (deferred FK checks)"),
+    ]
+    reals = [timed(owner, name, label) for owner, name, label in wrapped]
+    try:
+        seconds, count = run_ours()
+    finally:
+        for (owner, name, _label), real in zip(wrapped, reals, strict=True):
+            if owner is connection:
+                delattr(connection, name)  # back to the class's method
+            else:
+                setattr(owner, name, real)
+    assert count == overdue, (count, overdue)
+    parts["other (transactions, Python around the parts)"] = seconds - sum(parts.values())
+    parts["total"] = seconds
+    return parts
+
+
+def cpu_text(python: float, server: float | None) -> str:
+    server_text = f"{server:.2f}" if server is not None else "?"
+    return f"cpu: python {python:.2f} + server {server_text}"
 
 
 def main() -> None:
@@ -280,18 +353,27 @@ def main() -> None:
 
     ours, baseline = [], []
     for round_ in range(1, args.rounds + 1):
-        seconds, count = run_ours()
+        seconds, count, python, server = measured(run_ours)
         assert count == overdue, (count, overdue)
         assert sweeps.escalate_overdue(now=NOW, notify=False).total == 0
-        ours.append(seconds)
+        ours.append((seconds, python, server))
         restore()
-        seconds, count = run_baseline()
+        seconds, count, python, server = measured(run_baseline)
         assert count == overdue, (count, overdue)
-        baseline.append(seconds)
+        baseline.append((seconds, python, server))
         restore()
-        print(f"    round {round_}: sweep {ours[-1]:.3f}s, raw SQL {baseline[-1]:.3f}s")
+        print(
+            f"    round {round_}: sweep {ours[-1][0]:.3f}s ({cpu_text(*ours[-1][1:])}), "
+            f"raw SQL {baseline[-1][0]:.3f}s ({cpu_text(*baseline[-1][1:])})"
+        )
+    if not args.no_breakdown:
+        print("    parts of one more sweep:")
+        for label, seconds in breakdown(overdue).items():
+            print(f"      {label}: {seconds:.3f}s")
+        restore()
 
-    ours_median, base_median = statistics.median(ours), statistics.median(baseline)
+    ours_median = statistics.median(r[0] for r in ours)
+    base_median = statistics.median(r[0] for r in baseline)
     print()
     print("| figure | value |")
     print("| --- | --- |")
@@ -301,6 +383,11 @@ def main() -> None:
     print(f"| sweep, {overdue:,} escalations (median of {args.rounds}) | {ours_median:.3f} s |")
     print(f"| raw SQL baseline, same work (median of {args.rounds}) | {base_median:.3f} s |")
     print(f"| ratio sweep / raw SQL | {ours_median / base_median:.2f}× |")
+    for label, rounds in (("sweep", ours), ("raw SQL baseline", baseline)):
+        python = statistics.median(r[1] for r in rounds)
+        servers = [r[2] for r in rounds if r[2] is not None]
+        server = f"{statistics.median(servers):.2f} s" if servers else "n/a"
+        print(f"| {label}: CPU (median), Python / server backend | {python:.2f} s / {server} |")
     print(f"| per escalation | {ours_median / overdue * 1000:.3f} ms |")
 
 

@@ -4,7 +4,9 @@ Escalation is set-based. Each open ticket carries `escalate_at`, the next instan
 must look at it (partial index `ticket_escalate_due`). A sweep takes small batches of due
 tickets with SELECT … FOR UPDATE SKIP LOCKED (ordered by escalate_at, id), decides one step
 per ticket, writes the events with one bulk INSERT and applies the changes with one UPDATE
-per group of tickets receiving the same new values — never a save() per ticket.
+per group of tickets receiving the same new values — never a save() per ticket. On
+PostgreSQL the INSERT and the group UPDATEs travel as one statement (data-modifying CTEs), so
+a batch is four round trips: BEGIN, the locking SELECT, that statement, COMMIT.
 
 Steps (one event each, acting on the ticket's current deadline):
 - in_progress, one working day before the resolve deadline → yellow card (warn)
@@ -28,11 +30,14 @@ import logging
 import time
 import uuid
 from collections import Counter, defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F
+from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -46,8 +51,8 @@ from tickets.sla import Sla, load_sla
 logger = logging.getLogger(__name__)
 
 # Rows locked per transaction. Small enough that a handler acting on one of them waits
-# only a fraction of a second, large enough that the per-statement overhead is amortised
-# (about 0.05 s per 500 escalations on PostgreSQL, see bench/escalation.py).
+# only a fraction of a second (a batch of 500 escalations takes ~40 ms on PostgreSQL), large
+# enough that the four round trips per batch are amortised (see bench/escalation.py).
 BATCH_SIZE = 500
 # A ticket the sweep cannot process (bad data, missing calendar year) is looked at again
 # after this long instead of crash-looping every sweep.
@@ -70,8 +75,9 @@ ROW_FIELDS = (
 )
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
+    # A NamedTuple, not a frozen dataclass: built 10,000 times in a large sweep, and a frozen
+    # dataclass's __init__ costs several times more.
     id: int
     status: str
     kind: str
@@ -120,6 +126,8 @@ class Context:
     _texts: dict[str, str] = field(default_factory=dict)
     _shared: dict[tuple, dict] = field(default_factory=dict)
     _deadlines: dict[tuple[str, str], tuple[dt.datetime, dt.datetime]] = field(default_factory=dict)
+    _compiled: dict[int, tuple[dict, str, tuple]] = field(default_factory=dict)  # _update_sql
+    _lock_sql: tuple[str, tuple] | None = None  # _lock_batch
 
     def shared(self, key: tuple, build) -> dict:
         """The one updates dict for a distinct change, built once per sweep."""
@@ -306,12 +314,16 @@ EVENT_COLUMNS = [
     ("note", "text"),
     ("breach_key", "text"),
 ]
-# PostgreSQL: one INSERT … SELECT FROM unnest(arrays) per batch. bulk_create compiles every
-# value of every row in Python, which cost more than the database work (see bench/).
+# PostgreSQL: the events go in with one INSERT … SELECT FROM unnest(arrays) per batch
+# (bulk_create compiles every value of every row in Python, which cost more than the database
+# work, see bench/). A breach already recorded (a replay after a crash, a redelivered task) is
+# skipped by ON CONFLICT on event_breach_once_per_ticket and its ticket is only rescheduled:
+# no savepoint per batch is needed to survive it.
 INSERT_EVENTS = """
 INSERT INTO tickets_ticketevent ({columns}, created_at)
 SELECT {columns}, %b FROM unnest({arrays}) AS e({columns})
-RETURNING id, action
+ON CONFLICT (ticket_id, breach_key) WHERE breach_key IS NOT NULL DO NOTHING
+RETURNING id, action, ticket_id
 """.format(
     columns=", ".join(name for name, _type in EVENT_COLUMNS),
     arrays=", ".join(f"%b::{kind}[]" for _name, kind in EVENT_COLUMNS),
@@ -333,43 +345,121 @@ def _event_values(step: Step) -> tuple:
     )
 
 
-def _insert_events(steps: list[Step], now: dt.datetime) -> list[tuple[int, str]]:
-    """Insert one event per step; returns [(event id, action)]."""
-    values = [_event_values(step) for step in steps if step.action]
-    if not values:
-        return []
-    if connection.vendor == "postgresql":
-        import psycopg
+@contextmanager
+def _pg_cursor():
+    """A server-side-binding psycopg cursor on Django's connection (same transaction).
 
-        # A server-side-binding cursor on Django's connection (same transaction): the arrays
-        # travel as binary parameters instead of being quoted into the SQL text, which cost
-        # more than the insert itself (Django's cursors bind client-side by default).
-        connection.ensure_connection()
-        with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
-            cursor.execute(INSERT_EVENTS, [now, *map(list, zip(*values, strict=True))])
-            return cursor.fetchall()
+    Arrays travel as binary parameters instead of being quoted into the SQL text (Django's
+    cursors bind client-side), and results can be fetched in binary: Django's text loader for
+    timestamptz is Python code, ~6 µs a value. Errors are still Django's (IntegrityError …).
+    """
+    import psycopg
+
+    connection.ensure_connection()
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        yield cursor
+
+
+def _update_sql(updates: dict, now: dt.datetime, ctx: Context | None) -> tuple[str, tuple]:
+    """`UPDATE tickets_ticket SET …` (no WHERE) for one group's change, compiled by Django
+    once per distinct change and sweep."""
+    cache = ctx._compiled if ctx is not None else {}
+    found = cache.get(id(updates))
+    if found is not None and found[0] is updates:  # the dict itself: its id is not reused
+        return found[1], found[2]
+    query = UpdateQuery(Ticket)
+    query.add_update_values({**updates, "updated_at": now})
+    sql, params = query.get_compiler(connection=connection).as_sql()
+    assert " WHERE " not in sql, sql
+    cache[id(updates)] = (updates, sql, params)
+    return sql, params
+
+
+def _batch_statement(
+    steps: list[Step], now: dt.datetime, ctx: Context | None
+) -> tuple[str, list, int]:
+    """PostgreSQL: the batch's events and every group's UPDATE as one statement.
+
+        WITH ev AS (INSERT … ON CONFLICT DO NOTHING RETURNING id, action, ticket_id),
+             u0 AS (UPDATE … WHERE id = ANY(…) AND id IN (SELECT ticket_id FROM ev)),
+             u1 AS (…)
+        SELECT id, action, ticket_id FROM ev
+
+    One round trip instead of a SAVEPOINT, the INSERT, one UPDATE per group and the RELEASE
+    (round trips are what a busy server makes expensive). A ticket gets its step's change
+    only if its event was written. The groups are disjoint: no row is updated twice.
+    Returns (sql, params, number of events).
+    """
+    values = [_event_values(step) for step in steps if step.action]
+    ctes, params = [], []
+    if values:
+        ctes.append(f"ev AS ({INSERT_EVENTS})")
+        params += [now, *map(list, zip(*values, strict=True))]
+    groups: dict[tuple, list[Step]] = defaultdict(list)
+    for step in steps:
+        groups[step.group, step.action is None].append(step)
+    for number, ((_group, no_event), members) in enumerate(groups.items()):
+        sql, set_params = _update_sql(members[0].updates, now, ctx)
+        where = "id = ANY(%b::bigint[])"
+        if not no_event:
+            where += " AND id IN (SELECT ticket_id FROM ev)"
+        ctes.append(f"u{number} AS ({sql} WHERE {where})")
+        params += [*set_params, [step.row.id for step in members]]
+    final = "SELECT id, action, ticket_id FROM ev" if values else "SELECT 1 WHERE false"
+    return "WITH " + ",\n".join(ctes) + "\n" + final, params, len(values)
+
+
+def _apply_in_one_statement(
+    steps: list[Step], now: dt.datetime, ctx: Context | None
+) -> list[tuple[int, str]]:
+    """PostgreSQL: apply the batch with _batch_statement; a ticket whose breach was already
+    recorded keeps its row and only has its schedule moved on."""
+    if not steps:
+        return []
+    sql, params, expected = _batch_statement(steps, now, ctx)
+    with _pg_cursor() as cursor:
+        cursor.execute(sql, params)
+        recorded = cursor.fetchall() if expected else []
+    if len(recorded) < expected:
+        written = {ticket_id for _id, _action, ticket_id in recorded}
+        for step in steps:
+            if step.action and step.row.id not in written:
+                logger.warning(
+                    "ticket %s: %s already recorded; moving its schedule on",
+                    step.row.id,
+                    step.breach_key,
+                )
+                Ticket.objects.filter(pk=step.row.id).update(
+                    escalate_at=step.updates.get("escalate_at"), updated_at=now
+                )
+    return [(event_id, action) for event_id, action, _ticket_id in recorded]
+
+
+def _apply_grouped(
+    steps: list[Step], now: dt.datetime, ctx: Context | None = None
+) -> list[tuple[int, str]]:
+    """Write one event per step and apply the changes, one UPDATE per group of steps making
+    the same change. Returns [(event id, action)]."""
+    if connection.vendor == "postgresql":
+        return _apply_in_one_statement(steps, now, ctx)
     names = [name for name, _type in EVENT_COLUMNS]
     events = TicketEvent.objects.bulk_create(
-        TicketEvent(created_at=now, **dict(zip(names, row, strict=True))) for row in values
+        TicketEvent(created_at=now, **dict(zip(names, _event_values(step), strict=True)))
+        for step in steps
+        if step.action
     )
-    return [(event.pk, event.action) for event in events]
-
-
-def _apply_grouped(steps: list[Step], now: dt.datetime) -> list[tuple[int, str]]:
-    events = _insert_events(steps, now)
     groups: dict[tuple, list[Step]] = defaultdict(list)
     for step in steps:
         groups[step.group].append(step)
     for members in groups.values():
         updates = dict(members[0].updates, updated_at=now)
-        ids = [s.row.id for s in members]
-        lookup = "pk__any" if connection.vendor == "postgresql" else "pk__in"
-        Ticket.objects.filter(**{lookup: ids}).update(**updates)
-    return events
+        Ticket.objects.filter(pk__in=[s.row.id for s in members]).update(**updates)
+    return [(event.pk, event.action) for event in events]
 
 
 def _apply_one_by_one(steps: list[Step], now: dt.datetime) -> list[tuple[int, str]]:
-    """Fallback when the bulk insert hit a breach that was already acted on."""
+    """Each step in its own savepoint: a step that breaks a constraint (on SQLite also a
+    breach already recorded) only reschedules its ticket."""
     events = []
     for step in steps:
         try:
@@ -377,29 +467,38 @@ def _apply_one_by_one(steps: list[Step], now: dt.datetime) -> list[tuple[int, st
                 events.extend(_apply_grouped([step], now))
         except IntegrityError:
             logger.warning(
-                "ticket %s: %s already recorded; moving its schedule on",
+                "ticket %s: %s could not be applied (already recorded?); moving its schedule on",
                 step.row.id,
                 step.breach_key,
+                exc_info=True,
             )
             _apply_grouped([_reschedule(step.row, step.updates.get("escalate_at"))], now)
     return events
 
 
-def _sweep_batch(ctx: Context, result: SweepResult) -> int:
+def _lock_batch(ctx: Context) -> list[Row]:
+    """The next due tickets, locked FOR UPDATE SKIP LOCKED, oldest deadline first."""
+    queryset = (
+        Ticket.objects.select_for_update(skip_locked=True)
+        .filter(escalate_at__lte=ctx.now)
+        .order_by("escalate_at", "id")
+        .values_list(*ROW_FIELDS)[:BATCH_SIZE]
+    )
+    if connection.vendor != "postgresql":
+        return [Row(*values) for values in queryset]
+    if ctx._lock_sql is None:
+        ctx._lock_sql = queryset.query.sql_with_params()
+    sql, params = ctx._lock_sql
+    with _pg_cursor() as cursor:
+        cursor.execute(sql, params, binary=True)
+        return list(map(Row._make, cursor.fetchall()))
+
+
+def _sweep_batch(ctx: Context, result: SweepResult, *, careful: bool = False) -> int:
+    """One batch in one transaction. `careful`: each step in its own savepoint (the retry of a
+    batch that failed as a whole)."""
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            # The sweep is replayable: if the server crashed and lost this commit, the
-            # tickets would still be due and the next sweep would take the same steps. So
-            # it need not wait for the WAL flush (human actions still do).
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        rows = [
-            Row(*values)
-            for values in Ticket.objects.select_for_update(skip_locked=True)
-            .filter(escalate_at__lte=ctx.now)
-            .order_by("escalate_at", "id")
-            .values_list(*ROW_FIELDS)[:BATCH_SIZE]
-        ]
+        rows = _lock_batch(ctx)
         if not rows:
             return 0
         steps, bad = [], []
@@ -414,18 +513,51 @@ def _sweep_batch(ctx: Context, result: SweepResult) -> int:
             except Exception:
                 logger.exception("escalation sweep could not plan ticket %s", row.id)
                 bad.append(row.id)
-        try:
-            with transaction.atomic():
-                events = _apply_grouped(steps, ctx.now)
-        except IntegrityError:
+        if careful:
             events = _apply_one_by_one(steps, ctx.now)
+        elif connection.vendor == "postgresql":
+            # Already-recorded breaches are handled by ON CONFLICT; anything else that fails
+            # aborts the batch, and escalate_overdue retries it carefully.
+            events = _apply_grouped(steps, ctx.now, ctx)
+        else:
+            try:
+                with transaction.atomic():
+                    events = _apply_grouped(steps, ctx.now, ctx)
+            except IntegrityError:
+                events = _apply_one_by_one(steps, ctx.now)
         if bad:
             Ticket.objects.filter(pk__in=bad).update(escalate_at=ctx.now + RETRY_BAD_ROW_AFTER)
-            result.skipped += len(bad)
+    result.skipped += len(bad)
     for event_id, action in events:
         result.counts[action] += 1
         result.event_ids.append(event_id)
     return len(rows)
+
+
+@contextmanager
+def _replayable_commits():
+    """synchronous_commit off for the sweep's own transactions, restored afterwards.
+
+    The sweep is replayable: if the server crashed and lost one of its commits, the tickets
+    would still be due and the next sweep would take the same steps. So its commits need not
+    wait for the WAL flush (human actions still do). Set once per sweep rather than SET LOCAL
+    in every batch: one round trip fewer per batch.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        (previous,) = cursor.fetchone()
+        cursor.execute("SET synchronous_commit TO OFF")
+    try:
+        yield
+    finally:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('synchronous_commit', %s, false)", [previous])
+        except DatabaseError:  # the connection is broken or its transaction aborted
+            logger.warning("could not restore synchronous_commit", exc_info=True)
 
 
 def _alert_calendar(year: int, now: dt.datetime) -> None:
@@ -446,8 +578,17 @@ def escalate_overdue(*, now: dt.datetime | None = None, notify: bool = True) -> 
     # The common case is "nothing due": one probe of the partial index, no context to load.
     if Ticket.objects.filter(escalate_at__lte=now).exists():
         ctx = Context.load(now)
-        while _sweep_batch(ctx, result):
-            pass
+        with _replayable_commits():
+            while True:
+                try:
+                    swept = _sweep_batch(ctx, result)
+                except IntegrityError:
+                    # A step broke a constraint: the batch was rolled back whole; redo it
+                    # step by step so one bad row cannot stop (or crash-loop) the sweep.
+                    logger.warning("escalation sweep: batch failed, retrying step by step")
+                    swept = _sweep_batch(ctx, result, careful=True)
+                if not swept:
+                    break
     if notify and result.event_ids:
         effects.send_now(effects.SEND_DIGEST, result.sweep_id, result.event_ids)
     result.seconds = time.perf_counter() - started

@@ -160,13 +160,66 @@ def test_a_breach_already_recorded_is_not_acted_on_again(world):
         assert other.level == "city"
 
 
+def test_a_step_that_breaks_a_constraint_only_reschedules_its_ticket(world, monkeypatch):
+    """On PostgreSQL a batch is one statement without savepoints: a step the database refuses
+    aborts the batch, which is then redone step by step — the others still escalate."""
+    tickets = [make_ticket(world, Status.IN_PROGRESS) for _ in range(3)]
+    broken = tickets[1]
+    real = sweeps._escalate
+
+    def escalate(row, ctx, reason):
+        step = real(row, ctx, reason)
+        if row.id == broken.pk:
+            step.updates = {**step.updates, "paused_seconds": -1}  # CHECK paused_seconds >= 0
+        return step
+
+    monkeypatch.setattr(sweeps, "_escalate", escalate)
+    now = at(2026, 6, 11, 9)
+    result = sweep(now)
+    assert dict(result.counts) == {"escalate": 2}
+    broken.refresh_from_db()
+    assert broken.level == "district" and broken.paused_seconds == 0
+    assert not broken.events.filter(action="escalate").exists()
+    assert broken.escalate_at > now  # moved on, not looked at again by every sweep
+    for ticket in (tickets[0], tickets[2]):
+        ticket.refresh_from_db()
+        assert ticket.level == "city"
+        assert ticket.events.filter(action="escalate").count() == 1
+    assert sweep(now).total == 0
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL setting")
+def test_sweep_commits_without_waiting_for_the_wal_flush_and_restores_the_setting(
+    world, monkeypatch
+):
+    make_ticket(world, Status.IN_PROGRESS)
+
+    def setting():
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            return cursor.fetchone()[0]
+
+    seen = []
+    real = sweeps.plan
+
+    def plan(row, ctx):
+        seen.append(setting())
+        return real(row, ctx)
+
+    monkeypatch.setattr(sweeps, "plan", plan)
+    before = setting()
+    assert dict(sweep(at(2026, 6, 11, 9)).counts) == {"escalate": 1}
+    assert seen == ["off"]
+    assert setting() == before != "off"
+
+
 def test_a_sweep_that_dies_halfway_leaves_nothing_half_done(world, monkeypatch):
     tickets = [make_ticket(world, Status.IN_PROGRESS) for _ in range(4)]
     now = at(2026, 6, 11, 9)
     real = sweeps._apply_grouped
 
-    def crash(steps, when):
-        real(steps, when)
+    def crash(*args, **kwargs):
+        real(*args, **kwargs)
         raise RuntimeError("worker killed")
 
     monkeypatch.setattr(sweeps, "_apply_grouped", crash)
