@@ -42,7 +42,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from enterprises.models import Department, IndustryChain, Tier
-from tickets import effects, lookups  # noqa: F401  (registers __any)
+from tickets import effects
 from tickets.calendar import CalendarMissing
 from tickets.errors import WorkflowError
 from tickets.models import SlaStage, Status, Ticket, TicketEvent
