@@ -61,8 +61,11 @@ def overdue_q(now: dt.datetime) -> Q:
 
 class TicketFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=Kind.choices, help_text=_("清单类别"))
+    # distinct=False: a ticket has one status, and DISTINCT over every selected column made
+    # PostgreSQL sort the whole match (and join every enterprise) before LIMIT.
     status = django_filters.MultipleChoiceFilter(
         choices=Status.choices,
+        distinct=False,
         help_text=_("状态；可重复以选择多个，如 status=assigned&status=in_progress"),
     )
     level = django_filters.ChoiceFilter(choices=Tier.choices, help_text=_("层级"))

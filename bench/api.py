@@ -43,7 +43,8 @@ LUA = r"""
 -- wrk script: %(what)s
 local token = os.getenv("BENCH_TOKEN") or ""
 local counter = 0
-local prefix = ""
+-- `prefix` is a global set per thread by setup() (thread:set); a `local prefix` here would
+-- shadow it, and every thread of every run would send the keys "-1", "-2", … — replays.
 
 function setup(thread)
   thread:set("prefix", string.format("%%d-%%d", os.time(), math.random(1, 1e9)))

@@ -225,17 +225,19 @@ class Ticket(models.Model):
             models.Index(fields=["enterprise", "-created_at"], name="ticket_enterprise_recent"),
             # Period filters in lists and statistics.
             models.Index(fields=["created_at"], name="ticket_created"),
-            # The dashboard's overdue list: in_progress past resolve_due_at, assigned past
-            # accept_due_at (ORDER BY the deadline, LIMIT 50).
+            # Overdue lists: in_progress past resolve_due_at, assigned past accept_due_at. Both
+            # open statuses in each, so `?overdue=true&ordering=resolve_due_at` (either status,
+            # by one deadline, then id) walks an index instead of sorting every overdue ticket;
+            # the dashboard's per-status lists (ORDER BY the deadline, LIMIT 50) filter status.
             models.Index(
-                fields=["resolve_due_at"],
-                condition=Q(status="in_progress"),
-                name="ticket_overdue_resolve",
+                fields=["resolve_due_at", "id"],
+                condition=Q(status__in=["assigned", "in_progress"]),
+                name="ticket_open_resolve_due",
             ),
             models.Index(
-                fields=["accept_due_at"],
-                condition=Q(status="assigned"),
-                name="ticket_overdue_accept",
+                fields=["accept_due_at", "id"],
+                condition=Q(status__in=["assigned", "in_progress"]),
+                name="ticket_open_accept_due",
             ),
             # The supervision list (督办), newest first.
             models.Index(

@@ -56,9 +56,9 @@ def facts_for(ticket: Ticket) -> routing.Facts:
     )
 
 
-def default_chain_id(enterprise, kind: str) -> int | None:
+def default_chain(enterprise, kind: str) -> IndustryChain | None:
     """Supply-chain needs and every need of a 链主企业 are chain-linked: they belong to the
     enterprise's (first) chain unless the submitter named one."""
     if kind != "supply_chain" and not enterprise.is_chain_leader:
         return None
-    return enterprise.chains.order_by("id").values_list("id", flat=True).first()
+    return enterprise.chains.order_by("id").first()

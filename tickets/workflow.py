@@ -266,7 +266,7 @@ def submit_ticket(
     the first ticket (created=False); the same key with another body raises
     IdempotencyConflict.
     """
-    from tickets.routing_store import default_chain_id
+    from tickets.routing_store import default_chain
 
     now = now or timezone.now()
     if not isinstance(enterprise, Enterprise):
@@ -286,8 +286,12 @@ def submit_ticket(
             field="category",
         )
     amount = _amount(kind, amount)
-    if chain_id is not None and not enterprise.chains.filter(pk=chain_id).exists():
-        raise InvalidInput(_("该企业不属于所选产业链。"), field="chain")
+    # The chain object, not just its id: the caller presenting the new ticket needs its name.
+    chain = None
+    if chain_id is not None:
+        chain = enterprise.chains.filter(pk=chain_id).first()
+        if chain is None:
+            raise InvalidInput(_("该企业不属于所选产业链。"), field="chain")
     key = (idempotency_key or "").strip()
     if len(key) > 80:
         raise InvalidInput(_("Idempotency-Key 不能超过80个字符。"), field="idempotency_key")
@@ -299,10 +303,9 @@ def submit_ticket(
         amount=amount,
         chain=chain_id,
     )
-    if key:
-        existing = _existing_for_key(enterprise.pk, key, fingerprint)
-        if existing is not None:
-            return existing, False
+    # No lookup of the key first: a retry is rare, and the unique constraint on (enterprise,
+    # key) turns it (or a concurrent twin) into an IntegrityError, answered from the first
+    # ticket below. The rolled-back attempt leaves no trace (the number counter included).
     actor = actor_for(actor)
     try:
         with transaction.atomic():
@@ -314,7 +317,7 @@ def submit_ticket(
                 description=description,
                 category=category,
                 amount=amount,
-                chain_id=chain_id or default_chain_id(enterprise, kind),
+                chain=chain or default_chain(enterprise, kind),
                 status=Status.SUBMITTED,
                 created_at=now,
                 updated_at=now,
@@ -332,7 +335,7 @@ def submit_ticket(
             )
             _cache_timeline(ticket, [event])
     except IntegrityError:
-        # A concurrent request with the same key won the race.
+        # The key was used before, or a concurrent request with the same key won the race.
         existing = _existing_for_key(enterprise.pk, key, fingerprint) if key else None
         if existing is None:
             raise
