@@ -90,10 +90,6 @@ class Counts:
         return Counts(*(getattr(self, f) + getattr(other, f) for f in COUNT_FIELDS))
 
     @classmethod
-    def from_row(cls, row: dict) -> Counts:
-        return cls(**{f: row[f] for f in COUNT_FIELDS})
-
-    @classmethod
     def total(cls, items: Iterable[Counts]) -> Counts:
         result = cls()
         for item in items:
@@ -188,7 +184,10 @@ def normalise(dimension: str, value) -> str | None:
     if value is None:
         return None
     if dimension == "month":
-        return f"{value.astimezone(SHANGHAI):%Y-%m}"
+        # A datetime from TruncMonth, or the date a stored month is kept under.
+        if isinstance(value, dt.datetime):
+            value = value.astimezone(SHANGHAI)
+        return f"{value:%Y-%m}"
     return str(value)
 
 

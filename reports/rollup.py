@@ -40,7 +40,7 @@ from django.db.models import Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from reports.cube import COUNT_FIELDS, Counts, Options, live_cube, overdue_q
+from reports.cube import COUNT_FIELDS, Counts, Options, live_cube, normalise, overdue_q
 from reports.models import MonthlyCounts, RollupState
 from reports.periods import SHANGHAI, Period, add_months, local_date, local_midnight
 from tickets.models import Ticket, TicketEvent
@@ -226,19 +226,10 @@ def _stored_cube(months: list[dt.date], dimensions: Sequence[str]) -> dict[tuple
     )
     result: dict[tuple, Counts] = {}
     for row in rows:
-        key = tuple(_key(dim, row[COLUMNS[dim]]) for dim in dimensions)
+        key = tuple(normalise(dim, row[COLUMNS[dim]]) for dim in dimensions)
         counts = Counts(**{name: row[f"sum_{name}"] for name in STORED_COUNTS})
         result[key] = result.get(key, Counts()) + counts
     return result
-
-
-def _key(dimension: str, value) -> str | None:
-    """As reports.cube.normalise: ids as strings, months as "YYYY-MM"."""
-    if value is None:
-        return None
-    if dimension == "month":
-        return f"{value:%Y-%m}"
-    return str(value)
 
 
 # --- building --------------------------------------------------------------------------
