@@ -18,6 +18,9 @@ the last one the build saw, has *changed*: ``cube`` counts its tickets live. Unc
 come from the stored counts, which are then exactly what the live query would give. The next
 build (beat, every few minutes) folds the changed months back in.
 
+Changes without an event that do not matter here: recompute_deadlines moves the deadlines of
+open tickets only, which only ``overdue`` reads, and that is always counted live.
+
 Not covered by events: an enterprise moving to another district (reports.signals drops the
 rollup until the next build), and tickets written outside the workflow without an event while
 a build runs (bulk loaders run offline). The options (which statuses count as taken in, …) are
