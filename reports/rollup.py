@@ -26,7 +26,9 @@ rollup until the next build), and tickets written outside the workflow without a
 a build runs (bulk loaders run offline). The options (which statuses count as taken in, …) are
 part of the counts: once they change, the rollup is unused until rebuilt under them.
 
-PostgreSQL only (the lock, and the scale it is for); elsewhere every count is live.
+PostgreSQL only (the lock, and the scale it is for); elsewhere every count is live. LOCK TABLE
+in SHARE mode needs UPDATE, DELETE or TRUNCATE privilege on the events table: a role limited to
+INSERT there makes every build fail (logged by Celery) and the figures simply stay live.
 """
 
 from __future__ import annotations
