@@ -207,6 +207,10 @@ def test_sweep_commits_without_waiting_for_the_wal_flush_and_restores_the_settin
         return real(row, ctx)
 
     monkeypatch.setattr(sweeps, "plan", plan)
+    with connection.cursor() as cursor:
+        # The server's default may already be off (scripts/test's throwaway cluster runs with
+        # synchronous_commit=off); start from on so that the restore is visible.
+        cursor.execute("SET synchronous_commit TO ON")
     before = setting()
     assert dict(sweep(at(2026, 6, 11, 9)).counts) == {"escalate": 1}
     assert seen == ["off"]
