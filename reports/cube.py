@@ -49,13 +49,12 @@ class Options:
         return (Outcome.SOLVED.value,)
 
     def rollup_key(self) -> dict:
-        """The options that change the counts themselves (not the target or the ranking):
-        stored counts answer only for the same key."""
-        return {
-            "count_basically_solved": self.count_basically_solved,
-            "taken_in_excludes": sorted(self.taken_in_excludes),
-            "satisfied_min_score": self.satisfied_min_score,
-        }
+        """The options that change the counts themselves (as_dict without the target; the
+        statuses in a fixed order): stored counts answer only for the same key."""
+        key = self.as_dict()
+        del key["target"]
+        key["taken_in_excludes"].sort()
+        return key
 
     def as_dict(self) -> dict:
         return {

@@ -97,6 +97,12 @@ def month_starts(first: dt.date, last: dt.date) -> list[dt.date]:
     return months
 
 
+def month_of_key(key: str) -> dt.date:
+    """A month as statistics key it, "2026-03", → its first day, 2026-03-01."""
+    year, month = key.split("-")
+    return dt.date(int(year), int(month), 1)
+
+
 def add_months(day: dt.date, months: int) -> dt.date:
     """The first day of the month ``months`` away from ``day``'s month."""
     index = day.year * 12 + day.month - 1 + months

@@ -50,7 +50,7 @@ from reports.cube import (  # noqa: F401  (re-exported: the statistics' public n
     overdue_q,
     taken_in,
 )
-from reports.periods import Period, local_date, month_starts
+from reports.periods import Period, local_date, month_of_key, month_starts
 from tickets.actors import actor_for
 from tickets.models import Kind
 
@@ -272,12 +272,12 @@ def _rows_for(
         return rows
     if group_by == "month":
         data_months = sorted(key for key in counts if key is not None)
-        first = period.since or (_month_date(data_months[0]) if data_months else None)
+        first = period.since or (month_of_key(data_months[0]) if data_months else None)
         last = period.until or local_date(now)
         if first is None:
             return []
         if data_months:
-            last = max(last, _month_date(data_months[-1]))
+            last = max(last, month_of_key(data_months[-1]))
         return [
             row(
                 f"{month:%Y-%m}",
@@ -286,11 +286,6 @@ def _rows_for(
             for month in month_starts(first, last)
         ]
     raise ValueError(f"unknown group_by {group_by!r}")
-
-
-def _month_date(key: str) -> dt.date:
-    year, month = key.split("-")
-    return dt.date(int(year), int(month), 1)
 
 
 # --- entry points ----------------------------------------------------------------------

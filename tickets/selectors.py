@@ -40,11 +40,10 @@ def currently_assigned(user, queryset: QuerySet | None = None) -> QuerySet | Non
 
     A cheap lower bound for counting: the event join is what makes counting a large
     department's filtered list slow (bench/README.md, API)."""
-    queryset = Ticket.objects.all() if queryset is None else queryset
     actor = actor_for(user)
     if actor.sees_everything or actor.enterprise_id is not None or not actor.department_ids:
         return None
-    return queryset.filter(department_id__in=actor.department_ids)
+    return department_slice(user, queryset)
 
 
 def department_slice(user, queryset: QuerySet | None = None) -> QuerySet:
