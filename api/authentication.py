@@ -12,11 +12,9 @@ from __future__ import annotations
 import re
 from hmac import compare_digest
 
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from knox.crypto import hash_token
-from knox.models import get_token_model
 from knox.settings import CONSTANTS, knox_settings
 from rest_framework import exceptions
 from rest_framework.authentication import (
@@ -25,7 +23,7 @@ from rest_framework.authentication import (
     get_authorization_header,
 )
 
-from enterprises.models import DepartmentMembership
+from api.token_lookup import tokens_for_key
 from tickets.actors import remember_actor
 
 _TOKEN = re.compile(r"[0-9a-f]+")
@@ -60,17 +58,7 @@ class TokenAuthentication(BaseAuthentication):
         # One query for the token, its user, the user's enterprise (the enterprise account
         # acts for it) and whether the user has department memberships: with the token
         # alone, resolving the actor cost three more round trips per request.
-        candidates = (
-            get_token_model()
-            .objects.filter(token_key=token[: CONSTANTS.TOKEN_KEY_LENGTH])
-            .select_related("user__enterprise_account__enterprise")
-            .annotate(
-                has_memberships=Exists(
-                    DepartmentMembership.objects.filter(user_id=OuterRef("user_id"))
-                )
-            )
-        )
-        for auth_token in candidates:
+        for auth_token, has_memberships in tokens_for_key(token[: CONSTANTS.TOKEN_KEY_LENGTH]):
             if not compare_digest(digest, auth_token.digest):
                 continue
             if auth_token.expiry is not None and auth_token.expiry < timezone.now():
@@ -78,11 +66,11 @@ class TokenAuthentication(BaseAuthentication):
             user = auth_token.user
             if not user.is_active:
                 raise exceptions.AuthenticationFailed(_("该账号已停用。"))
-            account = getattr(user, "enterprise_account", None)  # selected: no query
+            account = getattr(user, "enterprise_account", None)  # loaded: no query
             remember_actor(
                 user,
                 enterprise_id=None if account is None else account.enterprise_id,
-                has_memberships=auth_token.has_memberships,
+                has_memberships=has_memberships,
             )
             return user, auth_token
         raise invalid

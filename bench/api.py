@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import secrets
 import shutil
 import signal
@@ -48,7 +49,13 @@ BASELINE_TABLE = "api_bench_baseline"
 LUA = r"""
 -- wrk script: %(what)s
 local token = os.getenv("BENCH_TOKEN") or ""
+-- Submissions rotate over many enterprises' tokens (BENCH_TOKENS, comma-separated), as the
+-- city's traffic does; a run from one enterprise makes every insert's foreign-key check
+-- share-lock the same enterprise and user rows.
+local tokens = {}
+for t in string.gmatch(os.getenv("BENCH_TOKENS") or "", "[^,]+") do tokens[#tokens + 1] = t end
 local counter = 0
+local offset = 0
 -- `prefix` is a global set per thread by setup() (thread:set); a `local prefix` here would
 -- shadow it, and every thread of every run would send the keys "-1", "-2", … — replays.
 
@@ -57,12 +64,14 @@ function setup(thread)
 end
 
 function init(args)
-  math.randomseed(os.time())
+  math.randomseed(os.time() + math.random(1, 1e6))
+  offset = math.random(0, 1e6)
 end
 
 function request()
   counter = counter + 1
   local headers = {["Accept"] = "application/json"}
+  if #tokens > 0 then token = tokens[(counter + offset) %% #tokens + 1] end
   if token ~= "" then headers["Authorization"] = "Token " .. token end
   %(request)s
 end
@@ -123,7 +132,7 @@ def server_env(database: str) -> dict[str, str]:
     }
 
 
-def prepare(database: str) -> dict:
+def prepare(database: str, submitters: int) -> dict:
     """Users, tokens and the scratch table, through Django in this process."""
     os.environ.update(server_env(database))
     os.environ["DJANGO_SETTINGS_MODULE"] = "weihai.settings"
@@ -190,9 +199,19 @@ def prepare(database: str) -> dict:
     ]:
         AuthToken.objects.filter(user=account).delete()
         tokens[name] = AuthToken.objects.create(user=account)[1]
+    # Submitting enterprises: spread over the table, each with its own account and token.
+    ids = list(Enterprise.objects.order_by("pk").values_list("pk", flat=True))
+    chosen = ids[:: max(len(ids) // max(submitters, 1), 1)][:submitters]
+    submitting = []
+    for enterprise in Enterprise.objects.filter(pk__in=chosen).order_by("pk"):
+        account = user(f"bench-submit-{enterprise.uscc}")
+        EnterpriseAccount.objects.get_or_create(user=account, defaults={"enterprise": enterprise})
+        AuthToken.objects.filter(user=account).delete()
+        submitting.append(AuthToken.objects.create(user=account)[1])
     return {
         "tickets": total,
         "tokens": tokens,
+        "submitting": submitting,
         "enterprise_tickets": enterprise_tickets,
         "department_tickets": department_tickets,
         "department": Department.objects.get(pk=department_id).name,
@@ -226,31 +245,7 @@ LIST_PATHS = {
 }
 
 
-# Indexes proposed for tickets.models.Ticket.Meta.indexes: the overdue and status filters
-# (and the deadline orderings) as range scans instead of a scan of the table.
-PROPOSED_INDEXES = {
-    "ticket_accept_due_open": "(accept_due_at, id) WHERE status = 'assigned'",
-    "ticket_resolve_due_open": "(resolve_due_at, id) WHERE status = 'in_progress'",
-    # ?status=… (newest first) for coordinators: the open statuses are 3% of the table.
-    "ticket_status_created": "(status, created_at)",
-}
-
-
-def proposed_indexes(database: str, create: bool) -> None:
-    import psycopg
-
-    with psycopg.connect(f"postgresql://postgres@127.0.0.1:5432/{database}", autocommit=True) as db:
-        for name, definition in PROPOSED_INDEXES.items():
-            if create:
-                db.execute(f"CREATE INDEX IF NOT EXISTS {name} ON tickets_ticket {definition}")
-            else:
-                db.execute(f"DROP INDEX IF EXISTS {name}")
-        db.execute("ANALYZE tickets_ticket")
-
-
-def start_server(
-    database: str, workers: int, threads: int, variant: str
-) -> tuple[subprocess.Popen, str]:
+def start_server(database: str, workers: int, threads: int) -> tuple[subprocess.Popen, str]:
     port = free_port()
     gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
     command = [
@@ -265,8 +260,6 @@ def start_server(
     ]
     if threads > 1:
         command += ["--worker-class", "gthread", "--threads", str(threads)]
-    if variant == "proposed":
-        command += ["--config", str(Path(__file__).with_name("api_gunicorn.py"))]
     server = subprocess.Popen(command, cwd=ROOT, env=server_env(database))
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -280,7 +273,34 @@ def start_server(
     raise SystemExit("gunicorn did not start")
 
 
+def cpu_by_program() -> dict[str, float]:
+    """CPU seconds used so far by every process on this machine, summed by program (Linux
+    /proc): where a request's CPU goes on the shared two cores — web workers, PostgreSQL
+    backends, Redis, wrk."""
+    tick = os.sysconf("SC_CLK_TCK")
+    totals: dict[str, float] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue  # exited meanwhile
+        name = text[text.index("(") + 1 : text.rindex(")")]
+        fields = text[text.rindex(")") + 2 :].split()
+        program = "gunicorn" if name.startswith("gunicorn") else name.split(":")[0].split()[0]
+        if program == "postgres":
+            try:  # backends: "postgres: [15/main: ]<user> <database> 127.0.0.1(<port>) …"
+                title = (stat.parent / "cmdline").read_bytes().decode(errors="replace")
+            except OSError:
+                continue
+            if "127.0.0.1(" not in title and "[local]" not in title:
+                program = "postgres (background)"
+        totals[program] = totals.get(program, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return totals
+
+
 def wrk(url: str, script: str, *, duration: int, connections: int, env: dict) -> dict:
+    before = cpu_by_program()
+    wrk_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as file:
         file.write(script)
     result = subprocess.run(
@@ -304,6 +324,15 @@ def wrk(url: str, script: str, *, duration: int, connections: int, env: dict) ->
     line = next(x for x in result.stdout.splitlines() if x.startswith("WRK_JSON "))
     figures = json.loads(line.removeprefix("WRK_JSON "))
     figures["per_second"] = figures["requests"] / figures["seconds"]
+    after = cpu_by_program()
+    wrk_after = resource.getrusage(resource.RUSAGE_CHILDREN)  # wrk has exited: its own CPU
+    after["wrk"] = wrk_after.ru_utime + wrk_after.ru_stime
+    before["wrk"] = wrk_before.ru_utime + wrk_before.ru_stime
+    figures["cpu_ms"] = {
+        program: (after[program] - before.get(program, 0.0)) * 1000 / max(figures["requests"], 1)
+        for program in ("gunicorn", "postgres", "postgres (background)", "redis-server", "wrk")
+        if program in after
+    }
     return figures
 
 
@@ -321,11 +350,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help=">1 uses gthread workers")
     parser.add_argument("--rounds", type=int, default=3, help="write runs alternate; median")
     parser.add_argument(
-        "--variant",
-        choices=["current", "proposed"],
-        default="current",
-        help="proposed: the scoping query and indexes suggested for tickets/ (see api_gunicorn.py)",
+        "--submitters", type=int, default=100, help="enterprises whose tokens submit (rotated)"
     )
+    parser.add_argument("--skip-lists", action="store_true", help="measure submissions only")
     parser.add_argument("--keep-run", action="store_true", help="keep the <database>_run copy")
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -354,38 +381,28 @@ def copy_database(template: str, copy: str) -> None:
 
 def run(args) -> None:
     print(f"preparing {args.database} …", flush=True)
-    info = prepare(args.database)
+    info = prepare(args.database, args.submitters)
     print(
         f"{info['tickets']:,} tickets; enterprise sees {info['enterprise_tickets']}, "
         f"department “{info['department']}” has {info['department_tickets']:,}",
         flush=True,
     )
-    proposed_indexes(args.database, create=args.variant == "proposed")
-    if args.variant == "proposed":
-        from importlib import util
+    counts = {} if args.skip_lists else query_counts(info["tokens"])
 
-        spec = util.spec_from_file_location(
-            "api_gunicorn", Path(__file__).with_name("api_gunicorn.py")
-        )
-        module = util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        module.post_worker_init(None)
-    counts = query_counts(info["tokens"])
-
-    server, url = start_server(args.database, args.workers, args.threads, args.variant)
+    server, url = start_server(args.database, args.workers, args.threads)
     results: dict[str, list[dict]] = {"baseline": [], "submit": []}
     latency = {}
     try:
         # List pages first, on the routed data: the write runs below leave their tickets
         # unrouted (no worker competes for the two cores).
-        for name, path in LIST_PATHS.items():
+        for name, path in {} if args.skip_lists else LIST_PATHS.items():
             who = name.split(":")[0]
             run_env = {"BENCH_TOKEN": info["tokens"][who], "BENCH_PATH": path}
             wrk(url, lua("list", LIST), duration=2, connections=args.list_connections, env=run_env)
             latency[name] = wrk(
                 url, lua("list", LIST), duration=10, connections=args.list_connections, env=run_env
             )
-        env = {"BENCH_TOKEN": info["tokens"]["enterprise"]}
+        env = {"BENCH_TOKENS": ",".join(info["submitting"])}
         # Warm up both paths (connections, imports, caches) before measuring.
         wrk(url, lua("baseline", BASELINE), duration=3, connections=4, env={})
         wrk(url, lua("submit", SUBMIT), duration=3, connections=4, env=env)
@@ -398,10 +415,11 @@ def run(args) -> None:
                     url, script, duration=args.duration, connections=args.connections, env=run_env
                 )
                 results[name].append(figures)
+                cpu = ", ".join(f"{k} {v:.2f}" for k, v in figures["cpu_ms"].items())
                 print(
                     f"round {round_ + 1} {name:9s} {figures['per_second']:8.1f}/s "
                     f"p50 {figures['p50_ms']:.1f} ms p95 {figures['p95_ms']:.1f} ms "
-                    f"non-2xx {figures['non_2xx']}",
+                    f"non-2xx {figures['non_2xx']}; CPU ms per request: {cpu}",
                     flush=True,
                 )
     finally:
@@ -414,17 +432,19 @@ def run(args) -> None:
     baseline = statistics.median(r["per_second"] for r in results["baseline"])
     submit = statistics.median(r["per_second"] for r in results["submit"])
     print()
-    print(f"variant: {args.variant}")
     print(
         f"database: {args.database}, {info['tickets']:,} tickets; gunicorn {args.workers} workers"
         + (f" × {args.threads} threads" if args.threads > 1 else " (sync)")
         + f"; wrk {args.connections} connections, {args.duration} s × {args.rounds} rounds"
+        + f"; {len(info['submitting'])} submitting enterprises"
     )
     print(f"baseline (one INSERT)   {baseline:8.1f} req/s")
     print(
         f"POST /api/v1/tickets/   {submit:8.1f} req/s   = {submit / baseline:.2f} × baseline"
         f"   (targets: ≥ 300/s, ≥ 0.5×)"
     )
+    if not latency:
+        return
     print()
     print(f"list pages ({args.list_connections} connections): p50 / p95 / p99, queries per page")
     for name, figures in latency.items():

@@ -18,12 +18,12 @@ import json
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from enterprises.models import Department, Enterprise
-from tickets import categories, effects, policy
+from tickets import categories, effects, inserts, policy
 from tickets.actors import Actor, actor_for
 from tickets.calendar import CalendarMissing
 from tickets.errors import (
@@ -39,7 +39,6 @@ from tickets.models import (
     Status,
     Ticket,
     TicketEvent,
-    TicketNumberCounter,
 )
 from tickets.sla import SCHEDULE_FIELDS, Sla, load_sla
 
@@ -232,21 +231,6 @@ def _amount(kind: str, amount) -> Decimal | None:
     return value.quantize(Decimal("0.01"))
 
 
-def _next_number(year: int) -> str:
-    # The counter row is locked until this transaction ends; a rolled-back submission
-    # leaves no gap. One round trip: INSERT … ON CONFLICT DO UPDATE … RETURNING (PostgreSQL
-    # 9.5+, SQLite 3.35+), which also creates a new year's row without a race.
-    table = TicketNumberCounter._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (year, last) VALUES (%s, 1) "
-            f"ON CONFLICT (year) DO UPDATE SET last = {table}.last + 1 RETURNING last",
-            [year],
-        )
-        (last,) = cursor.fetchone()
-    return f"WH-{year}-{last:06d}"
-
-
 def submit_ticket(
     *,
     enterprise: Enterprise | int,
@@ -307,33 +291,32 @@ def submit_ticket(
     # key) turns it (or a concurrent twin) into an IntegrityError, answered from the first
     # ticket below. The rolled-back attempt leaves no trace (the number counter included).
     actor = actor_for(actor)
+    ticket = Ticket(
+        enterprise=enterprise,
+        kind=kind,
+        title=title,
+        description=description,
+        category=category,
+        amount=amount,
+        chain=chain or default_chain(enterprise, kind),
+        status=Status.SUBMITTED,
+        created_at=now,
+        updated_at=now,
+        submitted_by=actor.user,
+        idempotency_key=key,
+        request_fingerprint=fingerprint if key else "",
+    )
+    event = TicketEvent(
+        ticket=ticket,
+        actor=actor.user,
+        action=Action.SUBMIT,
+        to_status=Status.SUBMITTED,
+        level=ticket.level,
+        created_at=now,
+    )
     try:
-        with transaction.atomic():
-            ticket = Ticket.objects.create(
-                number=_next_number(timezone.localdate(now).year),
-                enterprise=enterprise,
-                kind=kind,
-                title=title,
-                description=description,
-                category=category,
-                amount=amount,
-                chain=chain or default_chain(enterprise, kind),
-                status=Status.SUBMITTED,
-                created_at=now,
-                updated_at=now,
-                submitted_by=actor.user,
-                idempotency_key=key,
-                request_fingerprint=fingerprint if key else "",
-            )
-            event = TicketEvent.objects.create(
-                ticket=ticket,
-                actor=actor.user,
-                action=Action.SUBMIT,
-                to_status=Status.SUBMITTED,
-                level=ticket.level,
-                created_at=now,
-            )
-            _cache_timeline(ticket, [event])
+        inserts.insert_new_ticket(ticket, event)  # the number, the ticket, the event: one go
+        _cache_timeline(ticket, [event])
     except IntegrityError:
         # The key was used before, or a concurrent request with the same key won the race.
         existing = _existing_for_key(enterprise.pk, key, fingerprint) if key else None
