@@ -161,6 +161,16 @@ def test_debug_on_starts_without_secret_key(tmp_path):
     assert result.stdout == "django-insecure-local-development-only\n"
 
 
+def test_the_embedded_default_database_passes_the_system_checks_silently(tmp_path):
+    # SQLite cannot INCLUDE columns in an index (models.W040); the index still works there, so
+    # the embedded default must not greet every command with that warning.
+    result = run(tmp_path, ["manage.py", "check", "--database", "default"], DEBUG="1")
+
+    assert result.returncode == 0, result.stderr
+    assert "W040" not in result.stdout + result.stderr
+    assert "System check identified no issues (1 silenced)." in result.stdout
+
+
 # --- check --deploy ------------------------------------------------------------------------
 
 
@@ -290,6 +300,21 @@ def test_embedded_default_broker_is_the_filesystem_under_var_dir(tmp_path):
     broker = tmp_path / "var" / "broker"
     assert conf["transport"]["data_folder_in"] == str(broker / "queue")
     assert conf["transport"]["processed_folder"] == str(broker / "processed")
+    assert conf["transport"]["control_folder"] == str(broker / "control")
+
+
+def test_publishing_on_the_embedded_broker_writes_only_under_var_dir(tmp_path):
+    result = run(
+        tmp_path,
+        ["-c", SETUP + "; from tickets import effects; print(effects.send_now('x.y', 1))"],
+        DEBUG="1",
+    )
+
+    assert result.stdout == "True\n", result.stderr
+    broker = tmp_path / "var" / "broker"
+    assert len(list((broker / "queue").iterdir())) == 1
+    assert (broker / "control" / "celery.exchange").exists()
+    assert not (BASE_DIR / "control").exists()  # kombu's default: the working directory
 
 
 # --- Dotenv file ---------------------------------------------------------------------------

@@ -156,6 +156,10 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 # may submit a domain that sends the directive: the domain owner opts in with
 # SECURE_HSTS_PRELOAD=1, and check --deploy does not nag about it (W021) until then.
 SILENCED_SYSTEM_CHECKS = ["security.W021"]
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The events' timeline index INCLUDEs two columns for PostgreSQL's index-only scans;
+    # SQLite builds it without them (W040), which is all the embedded default needs.
+    SILENCED_SYSTEM_CHECKS.append("models.W040")
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 if env_bool("SECURE_PROXY_SSL_HEADER", False):
@@ -196,6 +200,8 @@ if CELERY_BROKER_URL.startswith("filesystem"):
         data_folder_in=str(_broker_dir / "queue"),
         data_folder_out=str(_broker_dir / "queue"),
         processed_folder=str(_broker_dir / "processed"),
+        # The exchange tables (kombu 5.6+); by default a "control" folder in the cwd.
+        control_folder=str(_broker_dir / "control"),
         store_processed=False,
     )
 elif CELERY_BROKER_URL.startswith(("redis", "rediss")):

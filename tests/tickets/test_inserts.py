@@ -8,9 +8,9 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from tests.tickets.conftest import T0
 from tickets import inserts
 from tickets.models import Status, Ticket, TicketEvent, TicketNumberCounter
-from tests.tickets.conftest import T0
 
 PATHS = ["one_statement", "orm"]
 
