@@ -39,7 +39,10 @@ if settings.API_DOCS:
 if settings.API_BENCH_ENDPOINTS:
     from api import bench
 
-    urlpatterns += [path("bench/baseline/", bench.baseline, name="bench-baseline")]
+    urlpatterns += [
+        path("bench/baseline/", bench.baseline, name="bench-baseline"),
+        path("bench/floor/", bench.floor, name="bench-floor"),
+    ]
 # Anything else under /api/ answers a JSON 404, not an HTML page. (weihai/urls.py includes
 # this module after every other api/ route, so this catch-all shadows nothing.)
 urlpatterns += [re_path(r"^.*$", views.not_found, name="not-found")]

@@ -96,6 +96,8 @@ SUBMIT = r"""
   return wrk.format("POST", "/api/v1/tickets/", headers, body)
 """
 
+FLOOR = SUBMIT.replace("/api/v1/tickets/", "/api/bench/floor/")
+
 BASELINE = r"""
   headers["Content-Type"] = "application/json"
   local body = '{"kind": "difficulty", "title": "基准测试 ' .. prefix .. "-" .. counter .. '"}'
@@ -390,7 +392,7 @@ def run(args) -> None:
     counts = {} if args.skip_lists else query_counts(info["tokens"])
 
     server, url = start_server(args.database, args.workers, args.threads)
-    results: dict[str, list[dict]] = {"baseline": [], "submit": []}
+    results: dict[str, list[dict]] = {"baseline": [], "submit": [], "floor": []}
     latency = {}
     try:
         # List pages first, on the routed data: the write runs below leave their tickets
@@ -406,10 +408,12 @@ def run(args) -> None:
         # Warm up both paths (connections, imports, caches) before measuring.
         wrk(url, lua("baseline", BASELINE), duration=3, connections=4, env={})
         wrk(url, lua("submit", SUBMIT), duration=3, connections=4, env=env)
+        wrk(url, lua("floor", FLOOR), duration=3, connections=4, env=env)
         for round_ in range(args.rounds):
             for name, script, run_env in [
                 ("baseline", lua("baseline insert", BASELINE), {}),
                 ("submit", lua("ticket submission", SUBMIT), env),
+                ("floor", lua("submission floor", FLOOR), env),
             ]:
                 figures = wrk(
                     url, script, duration=args.duration, connections=args.connections, env=run_env
@@ -431,6 +435,7 @@ def run(args) -> None:
 
     baseline = statistics.median(r["per_second"] for r in results["baseline"])
     submit = statistics.median(r["per_second"] for r in results["submit"])
+    floor = statistics.median(r["per_second"] for r in results["floor"])
     print()
     print(
         f"database: {args.database}, {info['tickets']:,} tickets; gunicorn {args.workers} workers"
@@ -442,6 +447,10 @@ def run(args) -> None:
     print(
         f"POST /api/v1/tickets/   {submit:8.1f} req/s   = {submit / baseline:.2f} × baseline"
         f"   (targets: ≥ 300/s, ≥ 0.5×)"
+    )
+    print(
+        f"submission floor        {floor:8.1f} req/s   = {floor / baseline:.2f} × baseline"
+        "   (token, the one INSERT statement, the publish; no DRF, no validation)"
     )
     if not latency:
         return
