@@ -6,8 +6,9 @@ enterprise, and whether the user has any department membership — the same obje
 .annotate(has_memberships=Exists(…))` gives, with the same caches filled (so nothing after it
 queries again). The ORM spent ~1.8 ms of CPU per request building and compiling that
 queryset, against ~0.2 ms for the query itself; here the SQL is composed once from the models'
-metadata (every concrete column, so a new field is picked up) and each request only runs it.
-tests/api/test_token_lookup.py checks the objects are equal to the ORM's, field by field.
+metadata (every concrete column, so a new field is picked up) and each request only runs it,
+as a prepared statement on PostgreSQL (weihai/prepared.py: planning it cost the server more
+than running it). tests/api/test_token_lookup.py checks the objects equal the ORM's.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from django.db import connections
 from knox.models import get_token_model
 
 from enterprises.models import DepartmentMembership, Enterprise, EnterpriseAccount
+from weihai import prepared
 
 
 @dataclass(frozen=True)
@@ -100,7 +102,7 @@ def tokens_for_key(token_key: str, alias: str = "default") -> list[tuple[object,
     raises RelatedObjectDoesNotExist on access, without a query)."""
     sql, (token_part, user_part, account_part, enterprise_part) = _statement(alias)
     with connections[alias].cursor() as cursor:
-        cursor.execute(sql, [token_key])
+        prepared.execute(cursor, sql, [token_key], alias)
         rows = cursor.fetchall()
     found = []
     user_model = user_part.model

@@ -4,10 +4,11 @@ On PostgreSQL the three writes are one statement (data-modifying CTEs) run in au
 one round trip and one WAL flush, where the ORM needed five round trips (BEGIN, the counter,
 the ticket, the event, COMMIT) and compiled two INSERTs per submission. The statement is
 composed once per process from the models' metadata (every concrete column: a new field is
-written without touching this file). Elsewhere (SQLite, the embedded default) the same three
-writes go through the ORM in one transaction. Either way a failure — the (enterprise,
-Idempotency-Key) constraint on a retry — leaves nothing behind, the counter included, so a
-rolled-back submission leaves no gap in the numbers.
+written without touching this file) and runs prepared (weihai/prepared.py). Elsewhere
+(SQLite, the embedded default) the same three writes go through the ORM in one transaction.
+Either way a failure — the (enterprise, Idempotency-Key) constraint on a retry — leaves
+nothing behind, the counter included, so a rolled-back submission leaves no gap in the
+numbers.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from django.db import connections, transaction
 from django.utils import timezone
 
 from tickets.models import Ticket, TicketEvent, TicketNumberCounter
+from weihai import prepared
 
 
 def number(year: int, last: int) -> str:
@@ -53,7 +55,7 @@ def insert_new_ticket(ticket: Ticket, event: TicketEvent, using: str = "default"
     # otherwise the single statement is its own transaction.
     savepoint = transaction.atomic(using=using) if connection.in_atomic_block else nullcontext()
     with savepoint, connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        prepared.execute(cursor, sql, params, using)
         ticket.pk, ticket.number, event.pk = cursor.fetchone()
     for instance in (ticket, event):
         instance._state.adding = False
