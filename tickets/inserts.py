@@ -44,9 +44,10 @@ def insert_new_ticket(ticket: Ticket, event: TicketEvent, using: str = "default"
     ticket_fields, event_fields = _fields()
     ticket_values = _values(ticket, ticket_fields, connection)
     event_values = _values(event, event_fields, connection)
-    # NULLs are written into the SQL, not sent: a new ticket has many empty columns, and
-    # with 50 parameters or fewer psycopg caches the statement's parsing (a handful of
-    # NULL patterns occur, each statement is composed once).
+    # NULLs are written into the SQL rather than sent: a new ticket has many empty columns,
+    # and with 50 parameters or fewer psycopg caches the parsing of the statement it sends.
+    # Each NULL pattern is its own statement, composed and prepared once (a handful occur:
+    # amount, chain, submitting user).
     sql = _statement(using, _nulls(ticket_values), _nulls(event_values))
     params = [year, f"WH-{year}-"]  # the statement appends the digits as number() does
     params += [v for v in ticket_values if v is not None]
