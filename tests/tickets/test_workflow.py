@@ -428,6 +428,48 @@ def test_twenty_concurrent_submissions_with_one_key_create_one_ticket(world):
     assert TicketNumberCounter.objects.get(year=2026).last == 1
 
 
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_submissions_get_consecutive_numbers_and_replays_use_none(world):
+    # 20 new needs and 4 replays of them, all at once: the number counter, the ticket
+    # and its event are one statement (tickets.inserts), so 20 tickets numbered 1–20, each
+    # with one event, and no number used up by a replay.
+    barrier = threading.Barrier(24)
+    results, lock = [], threading.Lock()
+
+    def submit(key: str):
+        try:
+            barrier.wait()
+            ticket, created = workflow.submit_ticket(
+                enterprise=world.enterprise,
+                kind="difficulty",
+                title=f"诉求 {key}",
+                description="并发提交",
+                idempotency_key=key,
+                now=T0,
+            )
+            with lock:
+                results.append((key, ticket.pk, ticket.number, created))
+        finally:
+            connection.close()
+
+    keys = [f"k-{n}" for n in range(20)] + ["k-0", "k-1", "k-2", "k-3"]
+    threads = [threading.Thread(target=submit, args=(key,)) for key in keys]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(results) == 24
+    assert sum(created for *_, created in results) == 20
+    assert {key: {pk for k, pk, *_ in results if k == key} for key in set(keys)} == {
+        key: {Ticket.objects.get(idempotency_key=key).pk} for key in set(keys)
+    }
+    numbers = sorted(Ticket.objects.values_list("number", flat=True))
+    assert numbers == [f"WH-2026-{n:06d}" for n in range(1, 21)]
+    assert TicketNumberCounter.objects.get(year=2026).last == 20
+    assert TicketEvent.objects.filter(action="submit").count() == 20
+
+
 def test_the_tier_above_sees_a_ticket_once_asked_to_decide(world):
     from tests.factories import staff_user
     from tickets.selectors import visible_tickets
