@@ -70,10 +70,10 @@ def parse_id(raw) -> int:
 
 def _acting_enterprise(user) -> Enterprise | int:
     """The caller's enterprise: the instance when token authentication loaded it with the
-    user (no query), else its id (submit_ticket loads it)."""
+    user (api.token_lookup: no query), else its id (submit_ticket loads it)."""
     if type(user).enterprise_account.is_cached(user):
-        account = user.enterprise_account
-        if account is not None and account.enterprise_id == actor_for(user).enterprise_id:
+        account = getattr(user, "enterprise_account", None)  # cached "none" raises
+        if account is not None:
             return account.enterprise
     return actor_for(user).enterprise_id
 

@@ -316,13 +316,13 @@ def submit_ticket(
     )
     try:
         inserts.insert_new_ticket(ticket, event)  # the number, the ticket, the event: one go
-        _cache_timeline(ticket, [event])
     except IntegrityError:
         # The key was used before, or a concurrent request with the same key won the race.
         existing = _existing_for_key(enterprise.pk, key, fingerprint) if key else None
         if existing is None:
             raise
         return existing, False
+    _cache_timeline(ticket, [event])
     effects.publish_on_commit(effects.ROUTE_TICKET, ticket.pk)
     return ticket, True
 
