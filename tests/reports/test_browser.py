@@ -1,10 +1,12 @@
 """The dashboard in a real browser (Debian's Chromium driven by Playwright)."""
 
+import datetime as dt
 import os
 import shutil
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.conf import settings
 
 from tests.factories import UserFactory
@@ -12,6 +14,10 @@ from tests.reports.showcase import build_showcase
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 OUTPUT = Path(settings.BASE_DIR) / "test-output" / "reports"
+# The showcase spreads 900 tickets over the 360 days before "now" and the dashboard's default
+# period is the last 12 calendar months: late in a month all 900 fall inside it. Pinned, so
+# the test does not depend on the day it runs.
+NOW = dt.datetime(2026, 11, 27, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 
 pytestmark = pytest.mark.browser
 
@@ -31,7 +37,13 @@ def browser():
 
 
 @pytest.fixture
-def showcase(transactional_db):
+def clock():
+    with time_machine.travel(NOW, tick=True):
+        yield
+
+
+@pytest.fixture
+def showcase(clock, transactional_db):
     # Before the browser starts: Playwright's sync API runs an event loop in this thread,
     # and Django refuses ORM calls while one runs.
     build_showcase()
