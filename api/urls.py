@@ -41,7 +41,6 @@ if settings.API_BENCH_ENDPOINTS:
 
     urlpatterns += [
         path("bench/baseline/", bench.baseline, name="bench-baseline"),
-        path("bench/floor/", bench.floor, name="bench-floor"),
     ]
 # Anything else under /api/ answers a JSON 404, not an HTML page. (weihai/urls.py includes
 # this module after every other api/ route, so this catch-all shadows nothing.)
