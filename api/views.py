@@ -22,7 +22,6 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api import presenters
 from api import serializers as s
 from api.filters import TicketFilter, TicketOrdering
 from api.pagination import TicketPagination
@@ -44,19 +43,17 @@ class ApiViewMixin:
     (The error format, api.errors.exception_handler, is the project-wide DRF setting.)"""
 
     def initial(self, request, *args, **kwargs):
-        # APIView.initial, with the quota checked before the permissions: otherwise an
-        # anonymous caller is answered 401 forever and never counted.
         check_content_length(request)
-        self.format_kwarg = self.get_format_suffix(**kwargs)
-        request.accepted_renderer, request.accepted_media_type = self.perform_content_negotiation(
-            request
-        )
-        request.version, request.versioning_scheme = self.determine_version(
-            request, *args, **kwargs
-        )
-        self.perform_authentication(request)
-        self.check_throttles(request)
-        self.check_permissions(request)
+        super().initial(request, *args, **kwargs)
+
+    def check_permissions(self, request):
+        # DRF checks permissions first and quotas after: an anonymous caller would be
+        # answered 401 forever and never counted. Here the quota comes first.
+        super().check_throttles(request)
+        super().check_permissions(request)
+
+    def check_throttles(self, request):
+        """Done by check_permissions, which APIView.initial calls just before this."""
 
 
 def parse_id(raw) -> int:
@@ -66,16 +63,6 @@ def parse_id(raw) -> int:
         if 1 <= value <= s.MAX_ID:
             return value
     raise NotFound(_("诉求不存在。"))
-
-
-def _acting_enterprise(user) -> Enterprise | int:
-    """The caller's enterprise: the instance when token authentication loaded it with the
-    user (api.token_lookup: no query), else its id (submit_ticket loads it)."""
-    if type(user).enterprise_account.is_cached(user):
-        account = getattr(user, "enterprise_account", None)  # cached "none" raises
-        if account is not None:
-            return account.enterprise
-    return actor_for(user).enterprise_id
 
 
 def _timeline() -> Prefetch:
@@ -99,7 +86,6 @@ def _detail_queryset():
 class TicketViewSet(ApiViewMixin, viewsets.GenericViewSet):
     """诉求：提交、查询与办理。"""
 
-    serializer_class = s.TicketSerializer
     pagination_class = TicketPagination
     filter_backends = [DjangoFilterBackend, TicketOrdering]
     filterset_class = TicketFilter
@@ -113,6 +99,13 @@ class TicketViewSet(ApiViewMixin, viewsets.GenericViewSet):
     ]
     ordering = ["-created_at", "-id"]
     lookup_value_regex = "[^/]+"
+
+    def get_serializer_class(self):
+        return s.TicketSerializer if self.action == "list" else s.TicketDetailSerializer
+
+    def get_serializer_context(self):
+        # One instant for a whole page: every row's `overdue` is judged at the same moment.
+        return {**super().get_serializer_context(), "now": timezone.now()}
 
     def get_queryset(self):
         queryset = Ticket.objects.select_related("department", "enterprise")
@@ -136,9 +129,7 @@ class TicketViewSet(ApiViewMixin, viewsets.GenericViewSet):
 
     def _detail(self, ticket_id: int, status_code=status.HTTP_200_OK, headers=None) -> Response:
         ticket = _detail_queryset().get(pk=ticket_id)
-        return Response(
-            presenters.ticket_detail(ticket, timezone.now()), status=status_code, headers=headers
-        )
+        return Response(self.get_serializer(ticket).data, status=status_code, headers=headers)
 
     # --- reads ----------------------------------------------------------------------------
 
@@ -149,12 +140,9 @@ class TicketViewSet(ApiViewMixin, viewsets.GenericViewSet):
         responses={200: s.TicketSerializer(many=True), **errors(400, 404)},
     )
     def list(self, request):
-        # Only the columns a list row shows: a ticket row has 40-odd columns, its enterprise
-        # and department a dozen each, and building them all was most of a page's CPU.
-        queryset = self.filter_queryset(self.get_queryset()).only(*presenters.ROW_COLUMNS)
+        queryset = self.filter_queryset(self.get_queryset()).only(*s.LIST_COLUMNS)
         page = self.paginate_queryset(queryset)
-        now = timezone.now()
-        return self.get_paginated_response([presenters.ticket_row(t, now) for t in page])
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(
         summary="诉求详情",
@@ -163,7 +151,7 @@ class TicketViewSet(ApiViewMixin, viewsets.GenericViewSet):
         responses={200: s.TicketDetailSerializer, **errors(404)},
     )
     def retrieve(self, request, pk=None):
-        return Response(presenters.ticket_detail(self.get_object(), timezone.now()))
+        return Response(self.get_serializer(self.get_object()).data)
 
     # --- submission -----------------------------------------------------------------------
 
@@ -205,7 +193,7 @@ class TicketViewSet(ApiViewMixin, viewsets.GenericViewSet):
         body.is_valid(raise_exception=True)
         data = body.validated_data
         ticket, created = workflow.submit_ticket(
-            enterprise=_acting_enterprise(request.user),
+            enterprise=actor_for(request.user).enterprise_id,
             kind=data["kind"],
             title=data["title"],
             description=data["description"],
@@ -219,14 +207,10 @@ class TicketViewSet(ApiViewMixin, viewsets.GenericViewSet):
         if not created:
             headers["Idempotent-Replayed"] = "true"
             return self._detail(ticket.pk, status.HTTP_200_OK, headers)
-        # The new row is in hand with its enterprise, no department yet, and its one event
-        # (submit_ticket leaves the timeline in the prefetch cache): no query at all.
-        if "events" not in getattr(ticket, "_prefetched_objects_cache", {}):
-            prefetch_related_objects([ticket], _timeline())
+        # The new row is in hand with its enterprise and chain, and no department yet.
+        prefetch_related_objects([ticket], _timeline())
         return Response(
-            presenters.ticket_detail(ticket, timezone.now()),
-            status=status.HTTP_201_CREATED,
-            headers=headers,
+            self.get_serializer(ticket).data, status=status.HTTP_201_CREATED, headers=headers
         )
 
     # --- actions --------------------------------------------------------------------------

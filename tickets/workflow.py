@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from enterprises.models import Department, Enterprise
-from tickets import categories, effects, inserts, policy
+from tickets import categories, effects, policy
 from tickets.actors import Actor, actor_for
 from tickets.calendar import CalendarMissing
 from tickets.errors import (
@@ -39,6 +39,7 @@ from tickets.models import (
     Status,
     Ticket,
     TicketEvent,
+    TicketNumberCounter,
 )
 from tickets.sla import SCHEDULE_FIELDS, Sla, load_sla
 
@@ -315,25 +316,27 @@ def submit_ticket(
         created_at=now,
     )
     try:
-        inserts.insert_new_ticket(ticket, event)  # the number, the ticket, the event: one go
+        with transaction.atomic():
+            ticket.number = _next_number(timezone.localdate(now).year)
+            ticket.save(force_insert=True)
+            event.save(force_insert=True)
     except IntegrityError:
         # The key was used before, or a concurrent request with the same key won the race.
         existing = _existing_for_key(enterprise.pk, key, fingerprint) if key else None
         if existing is None:
             raise
         return existing, False
-    _cache_timeline(ticket, [event])
     effects.publish_on_commit(effects.ROUTE_TICKET, ticket.pk)
     return ticket, True
 
 
-def _cache_timeline(ticket: Ticket, events: list[TicketEvent]) -> None:
-    """Leave a new ticket's whole timeline in its prefetch cache, exactly as Django's
-    prefetch_related_objects would, so presenting it costs no query."""
-    timeline = ticket.events.all()
-    timeline._result_cache = events
-    timeline._prefetch_done = True
-    ticket._prefetched_objects_cache = {"events": timeline}
+def _next_number(year: int) -> str:
+    """The year's next ticket number, WH-2026-000123. The counter row stays locked until the
+    caller's transaction ends, so a rolled-back submission gives its number back (no gap)."""
+    counter, _created = TicketNumberCounter.objects.select_for_update().get_or_create(year=year)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return f"WH-{year}-{counter.last:06d}"
 
 
 def _existing_for_key(enterprise_id: int, key: str, fingerprint: str) -> Ticket | None:

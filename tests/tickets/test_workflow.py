@@ -434,8 +434,8 @@ def test_twenty_concurrent_submissions_with_one_key_create_one_ticket(world):
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_submissions_get_consecutive_numbers_and_replays_use_none(world):
     # 20 new needs and 4 replays of them, all at once: the number counter, the ticket
-    # and its event are one statement (tickets.inserts), so 20 tickets numbered 1–20, each
-    # with one event, and no number used up by a replay.
+    # and its event are one transaction, so 20 tickets numbered 1–20, each with one event,
+    # and no number used up by a replay.
     barrier = threading.Barrier(24)
     results, lock = [], threading.Lock()
 
