@@ -313,6 +313,7 @@ EVENT_COLUMNS = [
     ("level", "text"),
     ("note", "text"),
     ("breach_key", "text"),
+    ("reply", "text"),
 ]
 # PostgreSQL: the events go in with one INSERT … SELECT FROM unnest(arrays) per batch
 # (bulk_create compiles every value of every row in Python, which cost more than the database
@@ -342,6 +343,7 @@ def _event_values(step: Step) -> tuple:
         step.level,
         step.note,
         step.breach_key,
+        "",
     )
 
 
