@@ -107,6 +107,30 @@ def breach_key(action: str, instant: dt.datetime) -> str:
     return f"{action}@{instant.astimezone(dt.UTC).isoformat(timespec='microseconds')}"
 
 
+@dataclass(frozen=True)
+class Notes:
+    """The events' notes, translated once per sweep rather than per ticket (gettext costs
+    about 13 µs a call: a quarter of the planning time of a large sweep)."""
+
+    auto_close: str
+    warn: str
+    remind: str
+    late: dict[str, str]  # by status: why the ticket is overdue
+    escalated: str
+    supervised: str
+
+    @classmethod
+    def load(cls) -> Notes:
+        return cls(
+            auto_close=_("办结后企业未在规定时间内反馈，自动关闭"),
+            warn=_("距办结时限不足1个工作日（时限 %(due)s）"),
+            remind=_("超过签收时限仍未签收，催办"),
+            late={Status.IN_PROGRESS: _("超过办结时限"), Status.ASSIGNED: _("催办后仍未签收")},
+            escalated=_("，升级至%(department)s"),
+            supervised=_("，已在市领导层级，列入督办"),
+        )
+
+
 @dataclass
 class Context:
     """What one sweep loads once: the instant, the SLA, the departments and chain chiefs."""
@@ -115,6 +139,7 @@ class Context:
     sla: Sla
     departments: dict[int, tuple[str, int | None, str]]  # id → (tier, escalates_to, name)
     chain_chiefs: dict[int, int]
+    notes: Notes
     _assignments: dict[tuple, dict] = field(default_factory=dict)
 
     @classmethod
@@ -122,6 +147,7 @@ class Context:
         return cls(
             now=now,
             sla=load_sla(fresh=True),
+            notes=Notes.load(),
             departments={
                 pk: (tier, up, name)
                 for pk, tier, up, name in Department.objects.values_list(
@@ -202,10 +228,6 @@ def _after_this_sweep(instant: dt.datetime | None, now: dt.datetime) -> dt.datet
     return instant
 
 
-def _overdue(row: Row) -> str:
-    return _("超过办结时限") if row.status == Status.IN_PROGRESS else _("催办后仍未签收")
-
-
 def plan(row: Row, ctx: Context) -> Step:
     """The step for one due ticket (raises on data the sweep cannot handle)."""
     now = ctx.now
@@ -215,29 +237,30 @@ def plan(row: Row, ctx: Context) -> Step:
     action = _ladder(row, ctx)
     target_status = workflow.TRANSITIONS[action][1]
     changes = {} if target_status is None else {"status": target_status}
+    notes = ctx.notes
     if action == Action.AUTO_CLOSE:
         changes |= {"closed_at": now, "sla_stage": SlaStage.FRESH}
-        note = _("办结后企业未在规定时间内反馈，自动关闭")
+        note = notes.auto_close
     elif action == Action.WARN:
         changes["sla_stage"] = SlaStage.WARNED
         due = timezone.localtime(row.resolve_due_at).strftime("%Y-%m-%d %H:%M")
-        note = _("距办结时限不足1个工作日（时限 %(due)s）") % {"due": due}
+        note = notes.warn % {"due": due}
     elif action == Action.REMIND:
         changes["sla_stage"] = SlaStage.REMINDED
-        note = _("超过签收时限仍未签收，催办")
+        note = notes.remind
     elif action == Action.ESCALATE:
         department_id, level = _escalation_target(row, ctx)
         changes |= ctx.assignment(row.kind, department_id, level)
         changes |= {"sla_stage": SlaStage.FRESH, "escalation_count": row.escalation_count + 1}
         department = ctx.departments[department_id][2]
-        note = _overdue(row) + _("，升级至%(department)s") % {"department": department}
+        note = notes.late[row.status] + notes.escalated % {"department": department}
     else:  # Action.SUPERVISE
         changes |= {
             "sla_stage": SlaStage.SUPERVISED,
             "supervised": True,
             "supervised_at": row.supervised_at or now,
         }
-        note = _overdue(row) + _("，已在市领导层级，列入督办")
+        note = notes.late[row.status] + notes.supervised
     after = row._replace(**{name: value for name, value in changes.items() if name in Row._fields})
     changes["escalate_at"] = _after_this_sweep(ctx.sla.next_look(after), now)
     return Step(row, action, changes, note)
