@@ -91,9 +91,9 @@ from reports import rollup  # noqa: E402
 from reports.periods import Period, last_complete_month  # noqa: E402
 from reports.stats import COUNT_FIELDS, Options, breakdowns, resolution_stats  # noqa: E402
 from tickets.actors import actor_for  # noqa: E402
+from tickets.escalation import escalate_overdue  # noqa: E402
 from tickets.models import Ticket, TicketEvent  # noqa: E402
 from tickets.selectors import department_slice  # noqa: E402
-from tickets.sweeps import escalate_overdue  # noqa: E402
 
 try:
     from tickets.demo import DEFAULT_NOW as NOW

@@ -306,7 +306,7 @@ def test_embedded_default_broker_is_the_filesystem_under_var_dir(tmp_path):
 def test_publishing_on_the_embedded_broker_writes_only_under_var_dir(tmp_path):
     result = run(
         tmp_path,
-        ["-c", SETUP + "; from tickets import effects; print(effects.send_now('x.y', 1))"],
+        ["-c", SETUP + "; from tickets import effects; print(effects.publish('x.y', 1))"],
         DEBUG="1",
     )
 

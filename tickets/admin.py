@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from enterprises.admin_access import MemberViewsCoordinatorEdits, is_member
-from tickets import calendar_store, effects, selectors, sweeps, workflow
+from tickets import calendar_store, effects, selectors, sla, workflow
 from tickets.admin_forms import SubmitOnBehalfForm, TicketActionForm
 from tickets.errors import WorkflowError
 from tickets.models import (
@@ -354,7 +354,7 @@ class TicketAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("按当前日历和时限规则重算所选诉求的时限"))
     def recompute_selected(self, request, queryset):
-        changed = sweeps.recompute_deadlines(queryset=queryset)
+        changed = sla.recompute_deadlines(queryset=queryset)
         self.message_user(request, _("已重算，%(n)s 件诉求的时限有变化。") % {"n": changed})
 
 

@@ -56,6 +56,7 @@ class SlaStage(models.IntegerChoices):
     FRESH = 0, _("正常")
     WARNED = 1, _("已预警")  # yellow card sent before the resolve deadline
     REMINDED = 2, _("已催办")  # reminder sent after the accept deadline
+    SUPERVISED = 3, _("已督办")  # overdue at the top tier: on the supervision list, not swept
 
 
 class Ticket(models.Model):
@@ -434,18 +435,44 @@ class CalendarDay(models.Model):
         return f"{self.date} {'工作日' if self.is_working else '休息日'}"
 
 
+# The SLA defaults, in working days: Shandong 12345 practice (DESIGN.md §2). The one
+# definition: SlaPolicy's field defaults, tickets.sla (a kind and level without a policy row)
+# and the reference data (fixtures/weihai_reference.json names only what differs) use it.
+SLA_DEFAULTS = {
+    "accept_days": 1,
+    "return_window_days": 2,
+    "max_extension_days": 10,
+    "auto_close_days": 5,
+}
+# Handling time grows with the tier.
+DEFAULT_RESOLVE_DAYS = {Tier.DISTRICT: 5, Tier.CITY: 10, Tier.LEADER: 15}
+
+
+def default_sla(level: str) -> dict[str, int]:
+    """The default policy values at `level`, by SlaPolicy field name."""
+    return {**SLA_DEFAULTS, "resolve_days": DEFAULT_RESOLVE_DAYS[level]}
+
+
 class SlaPolicy(models.Model):
     """Working-day time limits for one kind at one level (12345 practice by default)."""
 
     kind = models.CharField(_("清单类别"), max_length=16, choices=Kind.choices)
     level = models.CharField(_("层级"), max_length=10, choices=Tier.choices)
-    accept_days = models.PositiveSmallIntegerField(_("签收时限（工作日）"), default=1)
-    resolve_days = models.PositiveSmallIntegerField(_("办结时限（工作日）"), default=5)
-    return_window_days = models.PositiveSmallIntegerField(_("可退单期限（工作日）"), default=2)
-    max_extension_days = models.PositiveSmallIntegerField(_("最长延期（工作日）"), default=10)
+    accept_days = models.PositiveSmallIntegerField(
+        _("签收时限（工作日）"), default=SLA_DEFAULTS["accept_days"]
+    )
+    resolve_days = models.PositiveSmallIntegerField(
+        _("办结时限（工作日）"), default=DEFAULT_RESOLVE_DAYS[Tier.DISTRICT]
+    )
+    return_window_days = models.PositiveSmallIntegerField(
+        _("可退单期限（工作日）"), default=SLA_DEFAULTS["return_window_days"]
+    )
+    max_extension_days = models.PositiveSmallIntegerField(
+        _("最长延期（工作日）"), default=SLA_DEFAULTS["max_extension_days"]
+    )
     auto_close_days = models.PositiveSmallIntegerField(
         _("自动关闭（工作日）"),
-        default=5,
+        default=SLA_DEFAULTS["auto_close_days"],
         help_text=_("办结后企业未确认、未重办，满此工作日数自动关闭。"),
     )
 
