@@ -415,6 +415,7 @@ def formula_note(options) -> str:
         resolved = gettext("解决率＝已解决÷受理量（“基本解决”不计入已解决）")
     rest = gettext(
         "按时办结率＝在办结时限前办结÷已解决；满意率＝%(score)s分及以上÷已回访；"
+        "当前超期＝统计时点已超过签收或办结时限的在办诉求（不限提交期间）；"
         "目标%(target)s；无分母时显示“—”。"
     ) % {"score": options.satisfied_min_score, "target": format_target(options.target)}
     return f"{taken_in}；{resolved}；{rest}"
