@@ -513,6 +513,11 @@ def cached_breakdowns(
     return results
 
 
+# Part of every key: bump it when StatsResult changes shape, so a deploy never unpickles the
+# previous version's entries.
+CACHE_VERSION = 1
+
+
 def _cache_key(queryset: QuerySet, group_bys, period: Period, options: Options) -> str:
     # The scope's SQL names exactly the rows counted — the city, or the departments a staff
     # member's slice covers — so everyone with the same slice shares one entry. The options
@@ -523,7 +528,7 @@ def _cache_key(queryset: QuerySet, group_bys, period: Period, options: Options) 
     except EmptyResultSet:  # .none(), or a slice of no departments
         scope = "none"
     raw = repr((scope, tuple(group_bys), period, options, get_language()))
-    return f"stats:{hashlib.sha256(raw.encode()).hexdigest()}"
+    return f"stats:{CACHE_VERSION}:{hashlib.sha256(raw.encode()).hexdigest()}"
 
 
 def resolution_stats(
