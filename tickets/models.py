@@ -116,7 +116,7 @@ class TicketQuerySet(models.QuerySet):
         return self.exclude(self._overdue(now))
 
     def most_overdue_first(self) -> TicketQuerySet:
-        """Ordered by the deadline of the current step, the earliest (the latest) first."""
+        """Ordered by the deadline of the current step, the earliest (the most overdue) first."""
         due = models.Case(
             *(
                 models.When(status=status, then=F(field))
