@@ -135,6 +135,15 @@ def test_malformed_number_stops_startup_naming_the_variable(tmp_path):
     )
 
 
+def test_negative_statistics_cache_time_stops_startup(tmp_path):
+    result = run(tmp_path, ["-c", SETUP], DEBUG="1", STATS_CACHE_SECONDS="-5")
+
+    assert result.returncode == 1
+    assert last_line(result.stderr) == (
+        "django.core.exceptions.ImproperlyConfigured: STATS_CACHE_SECONDS must be 0 or more."
+    )
+
+
 @pytest.mark.parametrize(
     "env_vars",
     [{"DEBUG": "0"}, {}, {"DEBUG": "0", "SECRET_KEY": ""}],

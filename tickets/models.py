@@ -1,8 +1,16 @@
 """The process: tickets, their append-only history, routing rules, SLA policies, calendar."""
 
+from __future__ import annotations
+
+import datetime as dt
+import math
+import operator
+from dataclasses import dataclass
+from functools import reduce
+
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -57,6 +65,66 @@ class SlaStage(models.IntegerChoices):
     WARNED = 1, _("已预警")  # yellow card sent before the resolve deadline
     REMINDED = 2, _("已催办")  # reminder sent after the accept deadline
     SUPERVISED = 3, _("已督办")  # overdue at the top tier: on the supervision list, not swept
+
+
+# The step each open status waits for and the deadline it is held to: the one table behind
+# "overdue" — the query (TicketQuerySet.overdue), the instance check (Ticket.is_overdue) and
+# how late a ticket is (lateness) all read it, so they cannot drift apart. Every other status
+# (not yet routed, on hold, answered, closed …) is never overdue.
+OVERDUE_DEADLINES = {
+    Status.ASSIGNED: ("accept_due_at", _("签收")),
+    Status.IN_PROGRESS: ("resolve_due_at", _("办结")),
+}
+
+
+@dataclass(frozen=True)
+class Lateness:
+    step: str  # 签收 / 办结
+    due: dt.datetime
+    days: int  # calendar days past the deadline, a started day counting as one (超期天数)
+
+
+def lateness(ticket, now: dt.datetime) -> Lateness | None:
+    """How late ``ticket`` is at ``now`` (None: not overdue). ``ticket`` is a Ticket or any
+    row with its ``status`` and deadline attributes (the report listing's rows)."""
+    deadline = OVERDUE_DEADLINES.get(ticket.status)
+    if deadline is None:
+        return None
+    field, step = deadline
+    due = getattr(ticket, field)
+    if due is None or due >= now:
+        return None
+    return Lateness(step=step, due=due, days=math.ceil((now - due).total_seconds() / 86400))
+
+
+class TicketQuerySet(models.QuerySet):
+    @staticmethod
+    def _overdue(now: dt.datetime) -> Q:
+        return reduce(
+            operator.or_,
+            (
+                Q(status=status, **{f"{field}__lt": now})
+                for status, (field, _step) in OVERDUE_DEADLINES.items()
+            ),
+        )
+
+    def overdue(self, now: dt.datetime) -> TicketQuerySet:
+        """Open tickets past the deadline of their current step at ``now`` (the partial
+        indexes ticket_open_accept_due / ticket_open_resolve_due find them)."""
+        return self.filter(self._overdue(now))
+
+    def not_overdue(self, now: dt.datetime) -> TicketQuerySet:
+        return self.exclude(self._overdue(now))
+
+    def most_overdue_first(self) -> TicketQuerySet:
+        """Ordered by the deadline of the current step, the earliest (the most overdue) first."""
+        due = models.Case(
+            *(
+                models.When(status=status, then=F(field))
+                for status, (field, _s) in OVERDUE_DEADLINES.items()
+            )
+        )
+        return self.order_by(due.asc(nulls_last=True), "pk")
 
 
 class Ticket(models.Model):
@@ -155,6 +223,8 @@ class Ticket(models.Model):
     idempotency_key = models.CharField(_("幂等键"), max_length=80, blank=True, default="")
     # SHA-256 of the submitted body: the same key with another body is a client error.
     request_fingerprint = models.CharField(max_length=64, blank=True, default="")
+
+    objects = TicketQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("诉求")
@@ -255,13 +325,8 @@ class Ticket(models.Model):
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
-    def is_overdue(self, now=None) -> bool:
-        now = now or timezone.now()
-        if self.status == Status.ASSIGNED and self.accept_due_at:
-            return self.accept_due_at < now
-        if self.status == Status.IN_PROGRESS and self.resolve_due_at:
-            return self.resolve_due_at < now
-        return False
+    def is_overdue(self, now: dt.datetime | None = None) -> bool:
+        return lateness(self, now or timezone.now()) is not None
 
 
 class TicketNumberCounter(models.Model):
