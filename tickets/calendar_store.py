@@ -8,7 +8,10 @@ import threading
 import time
 
 from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from tickets import effects
 from tickets.calendar import WorkCalendar, days_from_holidays
 from tickets.models import CalendarDay
 
@@ -86,3 +89,18 @@ def covered_years() -> list[int]:
 def year_is_complete(year: int) -> bool:
     count = CalendarDay.objects.filter(date__year=year).count()
     return count == (dt.date(year + 1, 1, 1) - dt.date(year, 1, 1)).days
+
+
+def alert_calendar_missing(year: int, *, now: dt.datetime) -> None:
+    """Tell staff that deadlines in `year` cannot be computed (one email per year and day:
+    the alert's key, see notifications.alert_staff)."""
+    effects.publish(
+        effects.ALERT_STAFF,
+        f"calendar-missing:{year}:{timezone.localdate(now).isoformat()}",
+        _("工作日历缺少 %(year)s 年数据") % {"year": year},
+        _(
+            "系统在计算办理时限时发现工作日历缺少 %(year)s 年的数据，相关诉求暂时无法分派或"
+            "推进。请在管理后台“工作日历”中录入国务院办公厅公布的 %(year)s 年节假日安排。"
+        )
+        % {"year": year},
+    )

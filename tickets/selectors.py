@@ -89,14 +89,12 @@ def is_staff_view(user) -> bool:
 
 
 def enterprise_sees(event: TicketEvent) -> bool:
-    if event.action in STAFF_ONLY_ACTIONS:
-        return False
-    # A negative answer ("explained") reaches the enterprise only once the tier above
-    # approved it: the approval carries the reply; the resolve step shows without it.
-    return True
+    return event.action not in STAFF_ONLY_ACTIONS
 
 
 def public_reply(event: TicketEvent) -> str:
+    # A negative answer ("explained") reaches the enterprise only once the tier above
+    # approved it: the approval carries the reply; the resolve step shows without it.
     if event.action == Action.RESOLVE and event.to_status == Status.PENDING_REVIEW:
         return ""
     return event.reply

@@ -23,7 +23,7 @@ def test_submit_saves_submitted_writes_one_event_and_queues_routing_after_commit
     world, django_capture_on_commit_callbacks, monkeypatch
 ):
     published = []
-    monkeypatch.setattr(effects, "send_now", lambda name, *args: published.append((name, args)))
+    monkeypatch.setattr(effects, "publish", lambda name, *args: published.append((name, args)))
     with django_capture_on_commit_callbacks(execute=True):
         ticket, created = workflow.submit_ticket(
             enterprise=world.enterprise,
@@ -339,7 +339,7 @@ def test_other_departments_and_anonymous_users_cannot_handle(world):
 
 def test_a_deadline_in_an_unseeded_year_fails_clearly_and_alerts_staff(world, monkeypatch):
     alerts = []
-    monkeypatch.setattr(effects, "send_now", lambda name, *args: alerts.append((name, args)))
+    monkeypatch.setattr(effects, "publish", lambda name, *args: alerts.append((name, args)))
     ticket = make_ticket(world, Status.SUBMITTED, department=None)
     with pytest.raises(CalendarUnavailable, match="2027"):
         workflow.route_ticket(ticket_id=ticket.pk, now=at(2026, 12, 28, 9))
