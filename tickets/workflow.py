@@ -711,7 +711,6 @@ def rate_ticket(*, ticket_id: int, actor, score: int, note: str = "", now=None) 
     return _run(ticket_id, Action.RATE, actor, apply, now=now)
 
 
-
 __all__ = [
     "TRANSITIONS",
     "WorkflowError",
