@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tickets', '0011_event_timeline_covers_departments'),
+        ('tickets', '0012_sla_stage_supervised'),
     ]
 
     operations = [
