@@ -62,8 +62,23 @@ class Sla:
         else:
             ticket.escalate_at = None
 
+    def provisional(self, ticket: Ticket) -> bool:
+        """Do the ticket's live deadlines — those recompute_deadlines recomputes: accept and
+        resolve while assigned, resolve while being handled, the auto-close once resolved —
+        fall in a year whose calendar is only provisional? Then they are 暂定."""
+        calendar = self.calendar
+        if not calendar.provisional_years:
+            return False
+        status = ticket.status
+        if status == Status.RESOLVED:
+            return calendar.is_provisional(ticket.escalate_at)
+        return (status == Status.ASSIGNED and calendar.is_provisional(ticket.accept_due_at)) or (
+            status in LIVE_RESOLVE_DUE and calendar.is_provisional(ticket.resolve_due_at)
+        )
+
 
 SCHEDULE_FIELDS = ["escalate_at", "sla_stage"]
+LIVE_RESOLVE_DUE = frozenset({Status.ASSIGNED, Status.IN_PROGRESS, Status.ON_HOLD})
 
 
 def load_sla(*, fresh: bool = False) -> Sla:

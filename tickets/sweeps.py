@@ -42,7 +42,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from enterprises.models import Department, IndustryChain, Tier
-from tickets import effects
+from tickets import calendar_store, effects
 from tickets.calendar import CalendarMissing
 from tickets.errors import WorkflowError
 from tickets.models import SlaStage, Status, Ticket, TicketEvent
@@ -193,6 +193,7 @@ def plan(row: Row, ctx: Context) -> Step:
                     "closed_at": now,
                     "escalate_at": None,
                     "sla_stage": 0,
+                    "deadlines_provisional": False,
                 },
             ),
             Status.CLOSED,
@@ -287,6 +288,8 @@ def _escalate(row: Row, ctx: Context, reason: str) -> Step:
             "sla_stage": 0,
             "extension_requested_days": None,
             "escalation_count": F("escalation_count") + 1,
+            "deadlines_provisional": ctx.sla.calendar.is_provisional(accept_due)
+            or ctx.sla.calendar.is_provisional(resolve_due),
         },
     )
     return Step(
@@ -509,7 +512,7 @@ def _sweep_batch(ctx: Context, result: SweepResult, *, careful: bool = False) ->
                 bad.append(row.id)
                 if missing.year not in ctx.alerted_years:
                     ctx.alerted_years.add(missing.year)
-                    _alert_calendar(missing.year, ctx.now)
+                    calendar_store.alert_calendar_missing(missing.year, now=ctx.now)
             except Exception:
                 logger.exception("escalation sweep could not plan ticket %s", row.id)
                 bad.append(row.id)
@@ -558,16 +561,6 @@ def _replayable_commits():
                 cursor.execute("SELECT set_config('synchronous_commit', %s, false)", [previous])
         except DatabaseError:  # the connection is broken or its transaction aborted
             logger.warning("could not restore synchronous_commit", exc_info=True)
-
-
-def _alert_calendar(year: int, now: dt.datetime) -> None:
-    effects.send_now(
-        effects.ALERT_STAFF,
-        f"calendar-missing:{year}:{timezone.localdate(now).isoformat()}",
-        _("工作日历缺少 %(year)s 年数据") % {"year": year},
-        _("升级巡检无法计算 %(year)s 年的时限，相关诉求将在1小时后重试。请在管理后台补录工作日历。")
-        % {"year": year},
-    )
 
 
 def escalate_overdue(*, now: dt.datetime | None = None, notify: bool = True) -> SweepResult:
@@ -652,7 +645,7 @@ def recompute_deadlines(*, queryset=None, stdout=None) -> int:
     open_tickets = queryset.filter(
         status__in=[Status.ASSIGNED, Status.IN_PROGRESS, Status.ON_HOLD, Status.RESOLVED]
     ).order_by("pk")
-    fields = ["accept_due_at", "resolve_due_at", "escalate_at"]
+    fields = ["accept_due_at", "resolve_due_at", "escalate_at", "deadlines_provisional"]
     changed = 0
     last_pk = 0
     while True:
@@ -664,6 +657,7 @@ def recompute_deadlines(*, queryset=None, stdout=None) -> int:
         for ticket in batch:
             before = tuple(getattr(ticket, name) for name in fields)
             _recompute_one(ticket, sla, DAY)
+            ticket.deadlines_provisional = sla.provisional(ticket)
             if tuple(getattr(ticket, name) for name in fields) != before:
                 dirty.append(ticket)
         with transaction.atomic():

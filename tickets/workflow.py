@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from enterprises.models import Department, Enterprise
-from tickets import categories, effects, inserts, policy
+from tickets import calendar_store, categories, effects, inserts, policy
 from tickets.actors import Actor, actor_for
 from tickets.calendar import CalendarMissing
 from tickets.errors import (
@@ -163,7 +163,7 @@ def _run(
             _save(change)
             event = _record(change, note)
     except CalendarMissing as missing:
-        _alert_calendar_missing(missing.year, now)
+        calendar_store.alert_calendar_missing(missing.year, now=now)
         raise CalendarUnavailable(missing.year) from None
     effects.publish_on_commit(effects.NOTIFY_EVENT, event.pk)
     return ticket
@@ -172,6 +172,9 @@ def _run(
 def _save(change: _Change) -> None:
     ticket = change.ticket
     change.set(updated_at=change.now)
+    provisional = change.sla.provisional(ticket)
+    if provisional != ticket.deadlines_provisional:
+        change.set(deadlines_provisional=provisional)
     values = {name: getattr(ticket, name) for name in change.fields}
     # Compare-and-set on the status we checked: correct even where the row lock is a no-op.
     updated = Ticket.objects.filter(pk=ticket.pk, status=change.from_status).update(**values)
@@ -193,19 +196,6 @@ def _record(change: _Change, note: str) -> TicketEvent:
         level=ticket.level,
         note=note,
         created_at=change.now,
-    )
-
-
-def _alert_calendar_missing(year: int, now: dt.datetime) -> None:
-    effects.send_now(
-        effects.ALERT_STAFF,
-        f"calendar-missing:{year}:{timezone.localdate(now).isoformat()}",
-        _("工作日历缺少 %(year)s 年数据") % {"year": year},
-        _(
-            "系统在计算办理时限时发现工作日历缺少 %(year)s 年的数据，相关诉求暂时无法分派或"
-            "推进。请在管理后台“工作日历”中录入国务院办公厅公布的 %(year)s 年节假日安排。"
-        )
-        % {"year": year},
     )
 
 
