@@ -8,7 +8,7 @@ from django.utils import translation
 # (tests/broker.py): nothing leaks into var/broker or a developer's Redis.
 os.environ["CELERY_BROKER_URL"] = "memory://"
 
-pytest_plugins = ["tests.broker"]
+pytest_plugins = ["tests.broker", "tests.browser"]
 
 
 @pytest.fixture(autouse=True)

@@ -1,8 +1,6 @@
 """The dashboard in a real browser (Debian's Chromium driven by Playwright)."""
 
 import datetime as dt
-import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -12,7 +10,6 @@ from django.conf import settings
 from tests.factories import UserFactory
 from tests.reports.showcase import build_showcase
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 OUTPUT = Path(settings.BASE_DIR) / "test-output" / "reports"
 # The showcase spreads 900 tickets over the 360 days before "now" and the dashboard's default
 # period is the last 12 calendar months: late in a month all 900 fall inside it. Pinned, so
@@ -20,20 +17,6 @@ OUTPUT = Path(settings.BASE_DIR) / "test-output" / "reports"
 NOW = dt.datetime(2026, 11, 27, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not shutil.which(CHROMIUM):
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
