@@ -7,9 +7,9 @@ rows. Confirmed years behave exactly as the calendar always did.
 
 Every later year the `holidays` package can produce is **provisional**: its statutory holidays
 (《全国年节及纪念日放假办法》), with no 调休 make-up working days, because those are only known
-from the notice. The package's "observed" days count as holidays: they are the law's own
-补假 (a statutory holiday on a Saturday or Sunday is given back on a working day, Article 6),
-not a 调休 swap, and every official schedule so far contains them. Deadlines computed in a
+from the notice. The package's "observed" days count as holidays: they are the law's own 补假
+(a statutory holiday on a Saturday or Sunday is given back on a working day), not a 调休 swap,
+and every official schedule so far contains them. Deadlines computed in a
 provisional year are marked 暂定 (Ticket.deadlines_provisional) and recomputed when the year
 is confirmed (confirm_year → refresh_provisional_deadlines). Only a year before the first
 confirmed one, a confirmed year whose days are incomplete, or one the package cannot produce
