@@ -10,9 +10,9 @@ from django.conf import settings
 from enterprises.models import Department
 from tests.factories import CityDepartmentFactory, DistrictFactory, EnterpriseFactory, staff_user
 from tests.tickets.conftest import at
-from tickets import workflow
 from tickets.calendar_store import invalidate, seed_from_holidays
-from tickets.models import RoutingRule, Status, Ticket
+from tickets.models import Status, Ticket
+from tickets.sla import load_sla
 
 OUTPUT = Path(settings.BASE_DIR) / "test-output" / "calendar"
 
@@ -28,7 +28,7 @@ def clock():
 @pytest.fixture
 def year_end(clock, transactional_db):
     """Before the browser starts (no ORM while Playwright's loop runs): the 2024–2026
-    calendar, a coordinator, and a ticket routed on 30 December with a deadline in 2027."""
+    calendar, a coordinator, and a ticket assigned on 30 December with a deadline in 2027."""
     invalidate()
     seed_from_holidays()
     office = CityDepartmentFactory(
@@ -37,20 +37,32 @@ def year_end(clock, transactional_db):
         kind=Department.Kind.SERVICE_CENTRE,
         is_coordinator=True,
     )
-    RoutingRule.objects.create(name="兜底", priority=1000, department=office)
     user = staff_user(office, role="coordinator", username="coordinator")
     user.set_password("s3cret-pass")
     user.save(update_fields=["password"])
-    ticket = Ticket.objects.create(
+    # As routing on 30 December leaves it, but without events: SQLite cannot flush the
+    # append-only event table after a test that commits (PostgreSQL truncates it).
+    now = at(2026, 12, 30, 9)
+    sla = load_sla(fresh=True)
+    accept_due, resolve_due = sla.assignment_deadlines("difficulty", "city", now)
+    ticket = Ticket(
         number="WH-2026-000001",
         enterprise=EnterpriseFactory(district=DistrictFactory()),
         kind="difficulty",
         title="用电增容审批",
         description="新厂房用电增容需要协调。",
-        status=Status.SUBMITTED,
+        status=Status.ASSIGNED,
+        department=office,
+        level="city",
+        assigned_at=now,
+        clock_started_at=now,
+        accept_due_at=accept_due,
+        resolve_due_at=resolve_due,
     )
-    workflow.route_ticket(ticket_id=ticket.pk)
-    assert Ticket.objects.get(pk=ticket.pk).deadlines_provisional
+    sla.schedule(ticket)
+    ticket.deadlines_provisional = sla.provisional(ticket)
+    ticket.save()
+    assert resolve_due == at(2027, 1, 14, 9) and ticket.deadlines_provisional
     yield ticket
     invalidate()
 
