@@ -113,6 +113,7 @@ def test_a_refused_row_writes_nothing_and_leaves_the_callers_transaction_usable(
     assert twin.pk is None and twin._state.adding
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_in_autocommit_a_refused_row_writes_nothing(world, path):
     assert not connection.in_atomic_block
