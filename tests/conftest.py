@@ -2,6 +2,7 @@ import os
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.utils import translation
 
 # Tasks published by tests go to an in-memory broker unless a test asks for the real one
@@ -13,6 +14,8 @@ pytest_plugins = ["tests.broker", "tests.browser"]
 
 @pytest.fixture(autouse=True)
 def _test_environment(settings):
+    # Cached statistics (and throttle counts) of one test must not answer the next one's.
+    cache.clear()
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.STAFF_ALERT_EMAILS = []
     # scripts/test runs with DEBUG off, so the production default would answer every

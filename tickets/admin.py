@@ -6,7 +6,6 @@ from urllib.parse import urlencode
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -16,7 +15,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from enterprises.admin_access import MemberViewsCoordinatorEdits, is_coordinator, is_member
-from tickets import calendar_notice, calendar_store, effects, selectors, sweeps, workflow
+from tickets import calendar_notice, calendar_store, effects, selectors, sla, workflow
 from tickets.admin_forms import (
     CalendarYearForm,
     HolidayRangeFormSet,
@@ -31,7 +30,6 @@ from tickets.models import (
     NotificationLog,
     RoutingRule,
     SlaPolicy,
-    Status,
     Ticket,
     TicketEvent,
 )
@@ -88,54 +86,11 @@ class OverdueFilter(admin.SimpleListFilter):
         return [("yes", _("已超期")), ("no", _("未超期"))]
 
     def queryset(self, request, queryset):
-        now = timezone.now()
-        overdue = Q(status=Status.ASSIGNED, accept_due_at__lt=now) | Q(
-            status=Status.IN_PROGRESS, resolve_due_at__lt=now
-        )
         if self.value() == "yes":
-            return queryset.filter(overdue)
+            return queryset.overdue(timezone.now())
         if self.value() == "no":
-            return queryset.exclude(overdue)
+            return queryset.not_overdue(timezone.now())
         return queryset
-
-
-WORKFLOW_FIELDS = [
-    "number",
-    "enterprise",
-    "kind",
-    "category",
-    "title",
-    "description",
-    "amount",
-    "chain",
-    "status",
-    "level",
-    "department",
-    "outcome",
-    "outcome_note",
-    "created_at",
-    "assigned_at",
-    "accepted_at",
-    "accept_due_at",
-    "resolve_due_at",
-    "resolved_at",
-    "closed_at",
-    "escalate_at",
-    "sla_stage",
-    "deadlines_provisional",
-    "held_at",
-    "extension_requested_days",
-    "extension_days",
-    "return_count",
-    "reopen_count",
-    "escalation_count",
-    "supervised",
-    "supervised_at",
-    "satisfaction",
-    "satisfaction_note",
-    "rated_at",
-    "submitted_by",
-]
 
 
 @admin.register(Ticket)
@@ -239,7 +194,8 @@ class TicketAdmin(admin.ModelAdmin):
             },
         ),
     ]
-    readonly_fields = WORKFLOW_FIELDS
+    # Every field on a ticket's page is the workflow's: read-only (the action form changes them).
+    readonly_fields = [name for _title, options in fieldsets for name in options["fields"]]
 
     # --- scoping and permissions -----------------------------------------------------
     def get_queryset(self, request):
@@ -273,7 +229,7 @@ class TicketAdmin(admin.ModelAdmin):
         return super().get_fieldsets(request, obj)
 
     def get_readonly_fields(self, request, obj=None):
-        return [] if obj is None else WORKFLOW_FIELDS
+        return [] if obj is None else self.readonly_fields
 
     def get_inlines(self, request, obj):
         return [] if obj is None else self.inlines
@@ -380,7 +336,7 @@ class TicketAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("按当前日历和时限规则重算所选诉求的时限"))
     def recompute_selected(self, request, queryset):
-        changed = sweeps.recompute_deadlines(queryset=queryset)
+        changed = sla.recompute_deadlines(queryset=queryset)
         self.message_user(request, _("已重算，%(n)s 件诉求的时限有变化。") % {"n": changed})
 
 

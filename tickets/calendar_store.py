@@ -259,8 +259,7 @@ def confirm_year(
 def refresh_provisional_deadlines() -> int:
     """Recompute the tickets marked provisional whose deadlines no longer touch a provisional
     year (the year was confirmed). Returns how many were recomputed."""
-    from tickets.sla import load_sla
-    from tickets.sweeps import recompute_deadlines
+    from tickets.sla import load_sla, recompute_deadlines
 
     flagged = Ticket.objects.filter(deadlines_provisional=True)
     # Only open tickets carry live deadlines (the workflow clears the mark on the others).
@@ -336,7 +335,7 @@ def watch_calendar(now: dt.datetime | None = None) -> dict:
 def alert_calendar_missing(year: int, *, now: dt.datetime) -> None:
     """Tell staff (once per year and local day) that a deadline needs a year the calendar
     cannot cover even provisionally; the workflow and the escalation sweep call this."""
-    effects.send_now(
+    effects.publish(
         effects.ALERT_STAFF,
         f"calendar-missing:{year}:{timezone.localdate(now).isoformat()}",
         _("工作日历缺少 %(year)s 年数据") % {"year": year},

@@ -15,9 +15,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -42,6 +44,7 @@ from tickets.models import (
 )
 from tickets.sla import SCHEDULE_FIELDS, Sla, load_sla
 
+logger = logging.getLogger(__name__)
 S = Status
 Action = TicketEvent.Action
 
@@ -61,7 +64,6 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
     Action.APPROVE_EXPLANATION: (frozenset({S.PENDING_REVIEW}), S.RESOLVED),
     Action.REJECT_EXPLANATION: (frozenset({S.PENDING_REVIEW}), S.IN_PROGRESS),
     Action.CONFIRM: (frozenset({S.RESOLVED}), S.CLOSED),
-    Action.AUTO_CLOSE: (frozenset({S.RESOLVED}), S.CLOSED),
     Action.REOPEN: (frozenset({S.RESOLVED}), S.IN_PROGRESS),
     Action.WITHDRAW: (
         frozenset(
@@ -70,7 +72,8 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
         S.WITHDRAWN,
     ),
     Action.RATE: (frozenset({S.RESOLVED, S.CLOSED}), None),
-    # Applied by the escalation sweep (tickets.escalation), in bulk:
+    # Taken by the escalation sweep (tickets.escalation), in bulk:
+    Action.AUTO_CLOSE: (frozenset({S.RESOLVED}), S.CLOSED),
     Action.WARN: (frozenset({S.IN_PROGRESS}), None),
     Action.REMIND: (frozenset({S.ASSIGNED}), None),
     Action.ESCALATE: (frozenset({S.ASSIGNED, S.IN_PROGRESS}), S.ASSIGNED),
@@ -336,19 +339,36 @@ def _existing_for_key(enterprise_id: int, key: str, fingerprint: str) -> Ticket 
     return existing
 
 
+def assignment_fields(
+    sla: Sla, *, kind: str, department_id: int, level: str, now: dt.datetime
+) -> dict:
+    """What (re)assigning a ticket to a department sets — on routing, dispatch and
+    escalation: the department must sign for it, and a new round of handling starts (both
+    clocks from `now`, no hold time or extension carried over)."""
+    accept_due, resolve_due = sla.assignment_deadlines(kind, level, now)
+    return {
+        "department_id": department_id,
+        "level": level,
+        "assigned_at": now,
+        "accepted_at": None,
+        "accept_due_at": accept_due,
+        "resolve_due_at": resolve_due,
+        "clock_started_at": now,
+        "paused_seconds": 0,
+        "extension_days": 0,
+        "extension_requested_days": None,
+    }
+
+
 def _assign(change: _Change, department_id: int, level: str) -> None:
-    accept_due, resolve_due = change.sla.assignment_deadlines(change.ticket.kind, level, change.now)
     change.set(
-        department_id=department_id,
-        level=level,
-        assigned_at=change.now,
-        accepted_at=None,
-        accept_due_at=accept_due,
-        resolve_due_at=resolve_due,
-        clock_started_at=change.now,
-        paused_seconds=0,
-        extension_days=0,
-        extension_requested_days=None,
+        **assignment_fields(
+            change.sla,
+            kind=change.ticket.kind,
+            department_id=department_id,
+            level=level,
+            now=change.now,
+        )
     )
     change.schedule()
 
@@ -375,6 +395,32 @@ def route_ticket(*, ticket_id: int, now: dt.datetime | None = None, routing_data
         )
 
     return _run(ticket_id, Action.ROUTE, None, apply, now=now)
+
+
+def reroute_stale(*, now: dt.datetime | None = None, limit: int = 5000) -> int:
+    """Route tickets still `submitted` past the grace period (their routing task was lost,
+    e.g. the broker was down at submission). Returns how many were routed."""
+    from tickets import routing_store
+
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(seconds=settings.REROUTE_GRACE_SECONDS)
+    ids = list(
+        Ticket.objects.filter(status=Status.SUBMITTED, created_at__lte=cutoff)
+        .order_by("created_at")
+        .values_list("id", flat=True)[:limit]
+    )
+    if not ids:
+        return 0
+    routing_data = (routing_store.load_rules(), routing_store.load_directory())
+    routed = 0
+    for ticket_id in ids:
+        try:
+            route_ticket(ticket_id=ticket_id, now=now, routing_data=routing_data)
+            routed += 1
+        except WorkflowError as error:
+            # Routed meanwhile by its own task, or no calendar: logged, retried next sweep.
+            logger.info("re-route of ticket %s skipped: %s", ticket_id, error)
+    return routed
 
 
 def dispatch_ticket(
@@ -643,20 +689,6 @@ def rate_ticket(*, ticket_id: int, actor, score: int, note: str = "", now=None) 
     return _run(ticket_id, Action.RATE, actor, apply, now=now)
 
 
-# --- system -------------------------------------------------------------------------------
-
-
-def auto_close_ticket(*, ticket_id: int, now=None) -> Ticket:
-    """No reply from the enterprise within the policy's days after resolution."""
-
-    def apply(change: _Change) -> str:
-        change.set(closed_at=change.now)
-        change.schedule()
-        return _("办结后企业未在规定时间内反馈，自动关闭")
-
-    return _run(ticket_id, Action.AUTO_CLOSE, None, apply, now=now)
-
-
 ACTIONS: dict[str, Callable] = {
     "accept": accept_ticket,
     "return": return_ticket,
@@ -683,7 +715,7 @@ __all__ = [
     "allowed_actions",
     "approve_explanation",
     "approve_extension",
-    "auto_close_ticket",
+    "assignment_fields",
     "confirm_ticket",
     "deny_extension",
     "dispatch_ticket",
@@ -691,6 +723,7 @@ __all__ = [
     "reject_explanation",
     "reopen_ticket",
     "request_extension",
+    "reroute_stale",
     "resolve_ticket",
     "resume_ticket",
     "return_ticket",

@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 
 from tests.api.conftest import client_for
 from tests.tickets.conftest import at, make_ticket
-from tickets import calendar_store, effects, sweeps, tasks, workflow
+from tickets import calendar_store, effects, escalation, tasks, workflow
 from tickets.calendar import CalendarMissing
 from tickets.calendar_notice import ScheduleError, parse
 from tickets.models import CalendarDay, CalendarYear, Status, Ticket
@@ -111,9 +111,9 @@ def test_year_end_routing_and_escalation_are_provisional_until_the_year_is_confi
 
     # Not signed for: a reminder on the 29th, escalation to the city tier on the 30th.
     with time_machine.travel(at(2026, 12, 29, 9), tick=False):
-        assert dict(sweeps.escalate_overdue(notify=False).counts) == {"remind": 1}
+        assert dict(escalation.escalate_overdue(notify=False).counts) == {"remind": 1}
     with time_machine.travel(at(2026, 12, 30, 9), tick=False):
-        assert dict(sweeps.escalate_overdue(notify=False).counts) == {"escalate": 1}
+        assert dict(escalation.escalate_overdue(notify=False).counts) == {"escalate": 1}
     escalated = fresh(waiting)
     assert (escalated.level, escalated.department_id) == ("city", world.city.pk)
     # Ten working days from Wednesday 30 Dec: 31 Dec, then 4–8 and 11–14 January.
@@ -182,7 +182,7 @@ def test_an_auto_close_in_a_provisional_year_is_marked_and_cleared_by_the_sweep(
     assert resolved.escalate_at == at(2027, 1, 7, 10)  # five working days, 元旦 skipped
     assert resolved.deadlines_provisional is True
 
-    assert dict(sweeps.escalate_overdue(now=at(2027, 1, 7, 10), notify=False).counts) == {
+    assert dict(escalation.escalate_overdue(now=at(2027, 1, 7, 10), notify=False).counts) == {
         "auto_close": 1
     }
     closed = fresh(ticket)
@@ -220,7 +220,7 @@ def test_correcting_a_confirmed_year_recomputes_every_open_ticket(
     world, monkeypatch, django_capture_on_commit_callbacks
 ):
     published = []
-    monkeypatch.setattr(effects, "send_now", lambda name, *args: published.append(name))
+    monkeypatch.setattr(effects, "publish", lambda name, *args: published.append(name))
     confirm_2027(world)
     assert published == []
     with django_capture_on_commit_callbacks(execute=True):
@@ -338,7 +338,7 @@ def test_seeding_confirms_the_official_years(world):
 
 
 def test_the_migration_confirms_every_year_the_calendar_covered(world):
-    migration = importlib.import_module("tickets.migrations.0013_confirm_existing_calendar_years")
+    migration = importlib.import_module("tickets.migrations.0014_confirm_existing_calendar_years")
     CalendarYear.objects.all().delete()
     CalendarDay.objects.bulk_create(  # half of 2027, entered by hand: not coverage
         CalendarDay(date=dt.date(2027, 1, 1) + dt.timedelta(days=i), is_working=True)

@@ -23,7 +23,7 @@ def test_submit_saves_submitted_writes_one_event_and_queues_routing_after_commit
     world, django_capture_on_commit_callbacks, monkeypatch
 ):
     published = []
-    monkeypatch.setattr(effects, "send_now", lambda name, *args: published.append((name, args)))
+    monkeypatch.setattr(effects, "publish", lambda name, *args: published.append((name, args)))
     with django_capture_on_commit_callbacks(execute=True):
         ticket, created = workflow.submit_ticket(
             enterprise=world.enterprise,
@@ -342,7 +342,7 @@ def test_a_deadline_in_a_year_not_even_provisional_fails_clearly_and_alerts_staf
 ):
     # The holidays package ends with 2100: 2101 is neither confirmed nor provisional.
     alerts = []
-    monkeypatch.setattr(effects, "send_now", lambda name, *args: alerts.append((name, args)))
+    monkeypatch.setattr(effects, "publish", lambda name, *args: alerts.append((name, args)))
     ticket = make_ticket(world, Status.SUBMITTED, department=None)
     with pytest.raises(CalendarUnavailable, match="2101"):
         workflow.route_ticket(ticket_id=ticket.pk, now=at(2100, 12, 28, 9))

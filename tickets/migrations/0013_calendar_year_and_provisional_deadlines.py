@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('enterprises', '0002_department_escalation_trigger'),
-        ('tickets', '0011_event_timeline_covers_departments'),
+        ('tickets', '0012_sla_stage_supervised'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

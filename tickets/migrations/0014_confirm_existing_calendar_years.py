@@ -42,7 +42,7 @@ def confirm_complete_years(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("tickets", "0012_calendar_year_and_provisional_deadlines")]
+    dependencies = [("tickets", "0013_calendar_year_and_provisional_deadlines")]
 
     operations = [
         migrations.RunPython(confirm_complete_years, migrations.RunPython.noop, elidable=True)
