@@ -53,6 +53,7 @@ ROW_COLUMNS = (
     "outcome",
     "satisfaction",
     "supervised",
+    "deadlines_provisional",
     "department__name",
     "enterprise__name",
     "enterprise__uscc",
@@ -83,6 +84,7 @@ def ticket_row(ticket: Ticket, now: dt.datetime) -> dict:
         "satisfaction": ticket.satisfaction,
         "supervised": ticket.supervised,
         "overdue": ticket.is_overdue(now),
+        "deadlines_provisional": ticket.deadlines_provisional,
     }
 
 

@@ -75,6 +75,12 @@ class TicketSerializer(serializers.ModelSerializer):
     department = DepartmentRefSerializer(allow_null=True, help_text=_("当前责任单位"))
     enterprise = EnterpriseRefSerializer(help_text=_("提出诉求的企业"))
     overdue = serializers.SerializerMethodField(help_text=_("当前已超过签收或办结时限"))
+    deadlines_provisional = serializers.BooleanField(
+        help_text=_(
+            "时限暂定：时限落在工作日历尚未确认的年份，暂按法定节假日（不含调休）计算；"
+            "该年日历确认后自动重算。"
+        )
+    )
 
     class Meta:
         model = Ticket
@@ -98,6 +104,7 @@ class TicketSerializer(serializers.ModelSerializer):
             "satisfaction",
             "supervised",
             "overdue",
+            "deadlines_provisional",
         ]
         read_only_fields = fields
 
