@@ -3,6 +3,7 @@ serializers carry only what a client may set — everything else in a body is ig
 
 from __future__ import annotations
 
+from django.core.exceptions import FieldDoesNotExist
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
@@ -73,31 +74,6 @@ class OutcomeField(serializers.ChoiceField):
         return value or None
 
 
-# What a list row reads (TicketSerializer, Ticket.is_overdue included), for QuerySet.only():
-# a ticket row has 40-odd columns, its enterprise and department a dozen each, and building
-# them all was most of a list page's CPU.
-LIST_COLUMNS = (
-    "number",
-    "kind",
-    "title",
-    "description",
-    "category",
-    "amount",
-    "status",
-    "level",
-    "created_at",
-    "updated_at",
-    "accept_due_at",
-    "resolve_due_at",
-    "outcome",
-    "satisfaction",
-    "supervised",
-    "department__name",
-    "enterprise__name",
-    "enterprise__uscc",
-)
-
-
 def staff_view(context: dict) -> bool:
     """Whether the caller reads a ticket as staff (everything) or as an enterprise (replies,
     statuses, departments and dates; no internal notes, no staff names). Decided once per
@@ -118,6 +94,12 @@ class TicketSerializer(serializers.ModelSerializer):
     department = DepartmentRefSerializer(allow_null=True, help_text=_("当前责任单位"))
     enterprise = EnterpriseRefSerializer(help_text=_("提出诉求的企业"))
     overdue = serializers.SerializerMethodField(help_text=_("当前已超过签收或办结时限"))
+    deadlines_provisional = serializers.BooleanField(
+        help_text=_(
+            "时限暂定：时限落在工作日历尚未确认的年份，暂按法定节假日（不含调休）计算；"
+            "该年日历确认后自动重算。"
+        )
+    )
 
     class Meta:
         model = Ticket
@@ -141,6 +123,7 @@ class TicketSerializer(serializers.ModelSerializer):
             "satisfaction",
             "supervised",
             "overdue",
+            "deadlines_provisional",
         ]
         read_only_fields = fields
 
@@ -159,6 +142,28 @@ class TicketSerializer(serializers.ModelSerializer):
         if "extension_requested_days" in data and not staff_view(self.context):
             data["extension_requested_days"] = None  # a request between departments
         return data
+
+
+def _list_columns() -> tuple[str, ...]:
+    """What a list row reads, for QuerySet.only(): the model fields TicketSerializer shows and
+    the related fields of its nested references (a ticket row has 40-odd columns, its
+    enterprise and department a dozen each). Derived, so a new list field is never loaded
+    row by row."""
+    columns = []
+    for name in TicketSerializer.Meta.fields:
+        try:
+            field = Ticket._meta.get_field(name)
+        except FieldDoesNotExist:
+            continue  # computed from other fields (overdue)
+        if not field.is_relation:
+            columns.append(name)
+            continue
+        nested = TicketSerializer._declared_fields[name].Meta.fields
+        columns += [f"{name}__{sub}" for sub in nested if sub != "id"]
+    return tuple(columns)
+
+
+LIST_COLUMNS = _list_columns()
 
 
 class TicketEventSerializer(serializers.ModelSerializer):

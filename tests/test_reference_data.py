@@ -12,7 +12,7 @@ from django.core.management.base import CommandError
 from enterprises.models import Department, District, IndustryChain, IndustryCluster, Tier
 from tickets import reference_data, routing, routing_store
 from tickets.calendar_store import invalidate, load_calendar
-from tickets.models import CalendarDay, RoutingRule, SlaPolicy
+from tickets.models import CalendarDay, CalendarYear, RoutingRule, SlaPolicy
 
 pytestmark = pytest.mark.django_db
 
@@ -48,6 +48,7 @@ def wipe_reference_data() -> None:
     IndustryCluster.objects.all().delete()
     District.objects.all().delete()
     CalendarDay.objects.all().delete()
+    CalendarYear.objects.all().delete()
     invalidate()
 
 

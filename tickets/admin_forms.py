@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from enterprises.models import Department, Enterprise, IndustryChain
 from tickets import actions, workflow
+from tickets.calendar_notice import Holiday, Schedule, parse_dates
 from tickets.categories import CATEGORIES
 from tickets.models import Kind, Ticket
 
@@ -82,3 +83,77 @@ class SubmitOnBehalfForm(forms.ModelForm):
     class Meta:
         model = Ticket
         fields = ["enterprise", "kind", "category", "title", "description", "amount", "chain"]
+
+
+# --- entering a year of the working calendar ---------------------------------------------------
+
+
+class HolidayRangeForm(forms.Form):
+    """One holiday range of the notice; an empty row is ignored."""
+
+    name = forms.CharField(label=_("节日"), max_length=40, required=False)
+    first = forms.DateField(
+        label=_("放假开始"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    last = forms.DateField(
+        label=_("放假结束"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+    def clean(self):
+        data = super().clean()
+        filled = [data.get(name) not in (None, "") for name in ("name", "first", "last")]
+        if any(filled) and not all(filled):
+            raise forms.ValidationError(_("请填写节日名称、放假开始和结束日期（或清空整行）。"))
+        return data
+
+    def holiday(self) -> Holiday | None:
+        data = self.cleaned_data
+        if not data.get("name"):
+            return None
+        return Holiday(data["name"].strip(), data["first"], data["last"])
+
+
+HolidayRangeFormSet = forms.formset_factory(HolidayRangeForm, extra=3, max_num=30)
+
+
+class CalendarYearForm(forms.Form):
+    """The rest of the notice: its title and the make-up working days (调休上班)."""
+
+    source = forms.CharField(
+        label=_("依据（通知名称、文号）"),
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(),
+    )
+    workdays = forms.CharField(
+        label=_("调休上班日"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 70}),
+        help_text=_("周六或周日上班的日期，用顿号、逗号或空格分隔，如：2月20日、2027-10-09。"),
+    )
+
+    def __init__(self, *args, year: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.year = year
+
+    def clean_workdays(self) -> list:
+        try:
+            return parse_dates(self.cleaned_data.get("workdays") or "", self.year)
+        except ValueError as error:
+            raise forms.ValidationError(str(error)) from None
+
+
+def schedule_from_forms(form: CalendarYearForm, formset) -> Schedule | None:
+    """The schedule the page describes; None (with errors on the form) when it cannot be one."""
+    if not (form.is_valid() and formset.is_valid()):
+        return None
+    holidays = tuple(h for h in (f.holiday() for f in formset.forms) if h is not None)
+    schedule = Schedule(form.year, holidays, tuple(form.cleaned_data["workdays"]))
+    problems = schedule.problems()
+    for problem in problems:
+        form.add_error(None, problem)
+    return None if problems else schedule

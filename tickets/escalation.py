@@ -263,6 +263,10 @@ def plan(row: Row, ctx: Context) -> Step:
         note = notes.late[row.status] + notes.supervised
     after = row._replace(**{name: value for name, value in changes.items() if name in Row._fields})
     changes["escalate_at"] = _after_this_sweep(ctx.sla.next_look(after), now)
+    # 暂定 when the new deadlines fall in a year whose calendar is not confirmed yet.
+    changes["deadlines_provisional"] = ctx.sla.provisional(
+        after._replace(escalate_at=changes["escalate_at"])
+    )
     return Step(row, action, changes, note)
 
 

@@ -187,6 +187,16 @@ class Ticket(models.Model):
     # The next instant the escalation sweep must look at this ticket (yellow card, reminder,
     # escalation, auto-close); null when nothing is scheduled. Each transition recomputes it.
     escalate_at = models.DateTimeField(_("下次检查时间"), null=True, blank=True)
+    # 暂定: a deadline above lies in a year whose working calendar staff have not confirmed
+    # yet (tickets.calendar_store): it was computed from the statutory holidays alone and is
+    # recomputed when the year is confirmed.
+    deadlines_provisional = models.BooleanField(
+        _("时限暂定"),
+        default=False,
+        help_text=_(
+            "时限落在工作日历尚未确认的年份，暂按法定节假日（不含调休）计算，确认后自动重算。"
+        ),
+    )
     sla_stage = models.PositiveSmallIntegerField(
         _("时限阶段"), choices=SlaStage.choices, default=SlaStage.FRESH
     )
@@ -317,6 +327,13 @@ class Ticket(models.Model):
                 fields=["-supervised_at"],
                 condition=Q(supervised=True),
                 name="ticket_supervised_list",
+            ),
+            # Confirming a calendar year: WHERE deadlines_provisional (a few tickets, late in
+            # the year; none most of the time — the index stays tiny).
+            models.Index(
+                fields=["id"],
+                condition=Q(deadlines_provisional=True),
+                name="ticket_provisional",
             ),
         ]
 
@@ -523,6 +540,37 @@ DEFAULT_RESOLVE_DAYS = {Tier.DISTRICT: 5, Tier.CITY: 10, Tier.LEADER: 15}
 def default_sla(level: str) -> dict[str, int]:
     """The default policy values at `level`, by SlaPolicy field name."""
     return {**SLA_DEFAULTS, "resolve_days": DEFAULT_RESOLVE_DAYS[level]}
+
+
+class CalendarYear(models.Model):
+    """A year of the working calendar that staff confirmed (from the State Council's notice, or
+    the official schedule the `holidays` package carries). Its days are the CalendarDay rows;
+    a year without this row is provisional: statutory holidays only, no 调休."""
+
+    year = models.PositiveSmallIntegerField(_("年份"), primary_key=True)
+    source = models.CharField(
+        _("依据"), max_length=200, help_text=_("如：国务院办公厅关于2027年部分节假日安排的通知")
+    )
+    # As entered (the notice's ranges): [{"name", "first", "last"}] and ["YYYY-MM-DD", …].
+    holidays = models.JSONField(_("放假安排"), default=list, blank=True)
+    workdays = models.JSONField(_("调休上班日"), default=list, blank=True)
+    confirmed_at = models.DateTimeField(_("确认时间"), default=timezone.now)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("确认人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("年度工作日历")
+        verbose_name_plural = _("年度工作日历")
+        ordering = ["-year"]
+
+    def __str__(self):
+        return str(self.year)
 
 
 class SlaPolicy(models.Model):

@@ -92,8 +92,23 @@ class Sla:
             ticket.resolve_due_at = self.calendar.add_working_seconds(start, budget)
         ticket.escalate_at = self.next_look(ticket)
 
+    def provisional(self, ticket: Ticket) -> bool:
+        """Do the ticket's live deadlines — those recompute_deadlines recomputes: accept and
+        resolve while assigned, resolve while being handled, the auto-close once resolved —
+        fall in a year whose calendar is only provisional? Then they are 暂定."""
+        calendar = self.calendar
+        if not calendar.provisional_years:
+            return False
+        status = ticket.status
+        if status == Status.RESOLVED:
+            return calendar.is_provisional(ticket.escalate_at)
+        return (status == Status.ASSIGNED and calendar.is_provisional(ticket.accept_due_at)) or (
+            status in LIVE_RESOLVE_DUE and calendar.is_provisional(ticket.resolve_due_at)
+        )
+
 
 SCHEDULE_FIELDS = ["escalate_at", "sla_stage"]
+LIVE_RESOLVE_DUE = frozenset({Status.ASSIGNED, Status.IN_PROGRESS, Status.ON_HOLD})
 
 
 def load_sla(*, fresh: bool = False) -> Sla:
@@ -124,7 +139,7 @@ def recompute_deadlines(*, queryset=None, stdout=None) -> int:
     open_tickets = queryset.filter(
         status__in=[Status.ASSIGNED, Status.IN_PROGRESS, Status.ON_HOLD, Status.RESOLVED]
     ).order_by("pk")
-    fields = ["accept_due_at", "resolve_due_at", "escalate_at"]
+    fields = ["accept_due_at", "resolve_due_at", "escalate_at", "deadlines_provisional"]
     changed = 0
     last_pk = 0
     while True:
@@ -136,6 +151,7 @@ def recompute_deadlines(*, queryset=None, stdout=None) -> int:
         for ticket in batch:
             before = tuple(getattr(ticket, name) for name in fields)
             sla.recompute(ticket)
+            ticket.deadlines_provisional = sla.provisional(ticket)
             if tuple(getattr(ticket, name) for name in fields) != before:
                 dirty.append(ticket)
         with transaction.atomic():

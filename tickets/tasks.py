@@ -14,7 +14,7 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 from django.utils.dateparse import parse_datetime
 
-from tickets import effects, escalation, notifications, sla, workflow
+from tickets import calendar_store, effects, escalation, notifications, sla, workflow
 from tickets.errors import WorkflowError
 
 logger = logging.getLogger(__name__)
@@ -74,3 +74,8 @@ def send_digest(sweep_id: str, event_ids: list[int]) -> int:
 @shared_task(name=effects.ALERT_STAFF, acks_late=True, **RETRY)
 def alert_staff(key: str, subject: str, body: str) -> bool:
     return notifications.alert_staff(key, subject, body)
+
+
+@shared_task(name="tickets.watch_calendar", acks_late=True, **RETRY)
+def watch_calendar(now: str | None = None) -> dict:
+    return calendar_store.watch_calendar(now=_instant(now))

@@ -179,6 +179,9 @@ def _run(
 def _save(change: _Change) -> None:
     ticket = change.ticket
     change.set(updated_at=change.now)
+    provisional = change.sla.provisional(ticket)
+    if provisional != ticket.deadlines_provisional:
+        change.set(deadlines_provisional=provisional)
     values = {name: getattr(ticket, name) for name in change.fields}
     # Compare-and-set on the status we checked: correct even where the row lock is a no-op.
     updated = Ticket.objects.filter(pk=ticket.pk, status=change.from_status).update(**values)

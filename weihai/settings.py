@@ -247,6 +247,14 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env_int("REROUTE_SWEEP_SECONDS", 120),
         "options": {"expires": 110},
     },
+    # Recomputes deadlines left provisional after a calendar year was confirmed, and sends
+    # the day's alert (once a day, from 08:00) while this or, from 1 November, next year's
+    # working calendar is unconfirmed (tickets.calendar_store.watch_calendar).
+    "calendar-watch": {
+        "task": "tickets.watch_calendar",
+        "schedule": crontab(minute=7),
+        "options": {"expires": 3000},
+    },
     "weekly-report": {
         "task": "reports.scheduled_report",
         "schedule": crontab(minute=0, hour=8, day_of_week="mon"),

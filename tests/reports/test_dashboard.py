@@ -175,11 +175,12 @@ def test_dashboard_costs_a_fixed_number_of_queries(
     client.force_login(superuser)
     # session, user, the actor (memberships and enterprise account in one), config, the
     # period's aggregate, the overdue aggregate, department names, the overdue list with its
-    # enterprises and departments, the supervised list — independent of the number of tickets.
-    with django_assert_num_queries(11):
+    # enterprises and departments, the supervised list, the working-calendar warning's probe
+    # — independent of the number of tickets.
+    with django_assert_num_queries(12):
         assert client.get(URL, PERIOD).status_code == 200
     # The figures are cached now: the two aggregates and the names are not run again.
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         assert client.get(URL, PERIOD).status_code == 200
 
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tickets', '0012_sla_stage_supervised'),
+        ('tickets', '0014_confirm_existing_calendar_years'),
     ]
 
     operations = [
