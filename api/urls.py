@@ -4,7 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.routers import SimpleRouter
 
-from api import views
+from api import stats, views
 from api.permissions import CanReadApiDocs
 
 router = SimpleRouter()
@@ -15,6 +15,7 @@ v1 = [
     path("enterprises/me/", views.EnterpriseMeView.as_view(), name="enterprise-me"),
     path("departments/", views.DepartmentListView.as_view(), name="department-list"),
     path("categories/", views.CategoryListView.as_view(), name="category-list"),
+    path("stats/resolution/", stats.ResolutionStatsView.as_view(), name="stats-resolution"),
 ]
 
 
@@ -41,7 +42,6 @@ if settings.API_BENCH_ENDPOINTS:
 
     urlpatterns += [
         path("bench/baseline/", bench.baseline, name="bench-baseline"),
-        path("bench/floor/", bench.floor, name="bench-floor"),
     ]
 # Anything else under /api/ answers a JSON 404, not an HTML page. (weihai/urls.py includes
 # this module after every other api/ route, so this catch-all shadows nothing.)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from enterprises.models import DepartmentMembership, EnterpriseAccount
+from django.contrib.auth import get_user_model
+
+from enterprises.models import DepartmentMembership
 
 
 @dataclass(frozen=True)
@@ -45,41 +47,24 @@ def actor_for(user) -> Actor:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         actor = Actor(user=user)
     else:
-        memberships = list(
-            DepartmentMembership.objects.filter(user=user).values_list("department_id", "role")
+        # One query: the enterprise the account acts for, and a row per membership.
+        users = get_user_model().objects.filter(pk=user.pk)
+        rows = list(
+            users.values_list(
+                "enterprise_account__enterprise_id",
+                "department_memberships__department_id",
+                "department_memberships__role",
+            )
         )
-        enterprise_id = (
-            EnterpriseAccount.objects.filter(user=user)
-            .values_list("enterprise_id", flat=True)
-            .first()
+        enterprise_id = rows[0][0] if rows else None
+        memberships = [(d, role) for _, d, role in rows if d is not None]
+        roles = {role for _, role in memberships}
+        actor = Actor(
+            user=user,
+            enterprise_id=enterprise_id,
+            department_ids=frozenset(d for d, _ in memberships),
+            is_coordinator=user.is_superuser or DepartmentMembership.Role.COORDINATOR in roles,
+            is_leader=DepartmentMembership.Role.LEADER in roles,
         )
-        actor = _actor(user, enterprise_id, memberships)
     user._weihai_actor = actor
     return actor
-
-
-def remember_actor(user, *, enterprise_id: int | None, has_memberships: bool) -> Actor:
-    """Resolve the actor from facts the caller loaded with the user in the same query (the
-    API's token lookup): the enterprise account's enterprise, and whether any department
-    membership exists — only then are the memberships read."""
-    if not user.is_active:
-        return actor_for(user)
-    memberships = (
-        list(DepartmentMembership.objects.filter(user=user).values_list("department_id", "role"))
-        if has_memberships
-        else []
-    )
-    actor = _actor(user, enterprise_id, memberships)
-    user._weihai_actor = actor
-    return actor
-
-
-def _actor(user, enterprise_id: int | None, memberships: list[tuple[int, str]]) -> Actor:
-    roles = {role for _, role in memberships}
-    return Actor(
-        user=user,
-        enterprise_id=enterprise_id,
-        department_ids=frozenset(d for d, _ in memberships),
-        is_coordinator=user.is_superuser or DepartmentMembership.Role.COORDINATOR in roles,
-        is_leader=DepartmentMembership.Role.LEADER in roles,
-    )

@@ -273,7 +273,7 @@ class TicketAdmin(admin.ModelAdmin):
         extra_context = extra_context or {}
         ticket = self.get_object(request, object_id)
         if ticket is not None:
-            extra_context["action_form"] = TicketActionForm(ticket=ticket)
+            extra_context["action_form"] = TicketActionForm(ticket=ticket, user=request.user)
             extra_context["act_url"] = reverse("admin:tickets_ticket_act", args=[ticket.pk])
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -282,7 +282,7 @@ class TicketAdmin(admin.ModelAdmin):
         back = reverse("admin:tickets_ticket_change", args=[ticket.pk])
         if request.method != "POST":
             return HttpResponseRedirect(back)
-        form = TicketActionForm(request.POST, ticket=ticket)
+        form = TicketActionForm(request.POST, ticket=ticket, user=request.user)
         if not form.is_valid():
             for field, errors in form.errors.items():
                 label = form.fields[field].label if field in form.fields else field

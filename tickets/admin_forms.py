@@ -4,74 +4,62 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from enterprises.models import Department, Enterprise, IndustryChain
-from tickets import workflow
+from tickets import actions, workflow
 from tickets.calendar_notice import Holiday, Schedule, parse_dates
 from tickets.categories import CATEGORIES
-from tickets.models import Kind, Outcome, Ticket, TicketEvent
-
-Action = TicketEvent.Action
-
-# Admin action → (workflow function, the form fields it takes → keyword arguments)
-ADMIN_ACTIONS = {
-    Action.DISPATCH: (workflow.dispatch_ticket, {"department": "department_id", "note": "note"}),
-    Action.ACCEPT: (workflow.accept_ticket, {}),
-    Action.RETURN: (workflow.return_ticket, {"note": "reason"}),
-    Action.HOLD: (workflow.hold_ticket, {"note": "reason"}),
-    Action.RESUME: (workflow.resume_ticket, {"note": "note"}),
-    Action.REQUEST_EXTENSION: (workflow.request_extension, {"days": "days", "note": "reason"}),
-    Action.APPROVE_EXTENSION: (workflow.approve_extension, {"note": "note"}),
-    Action.DENY_EXTENSION: (workflow.deny_extension, {"note": "note"}),
-    Action.RESOLVE: (workflow.resolve_ticket, {"outcome": "outcome", "note": "note"}),
-    Action.APPROVE_EXPLANATION: (workflow.approve_explanation, {"note": "note"}),
-    Action.REJECT_EXPLANATION: (workflow.reject_explanation, {"note": "note"}),
-    Action.CONFIRM: (workflow.confirm_ticket, {"note": "note"}),
-    Action.REOPEN: (workflow.reopen_ticket, {"note": "reason"}),
-    Action.WITHDRAW: (workflow.withdraw_ticket, {"note": "reason"}),
-    Action.RATE: (workflow.rate_ticket, {"score": "score", "note": "note"}),
-}
+from tickets.models import Kind, Ticket
 
 
 class TicketActionForm(forms.Form):
+    """One ticket's workflow actions (tickets.actions): the choice offers only what this user
+    may do now, and the fields are those of the registry; each action uses its own."""
+
     action = forms.ChoiceField(label=_("操作"))
-    note = forms.CharField(
-        label=_("理由 / 说明"),
+    reason = forms.CharField(
+        label=_("理由"),
+        required=False,
+        max_length=workflow.MAX_NOTE,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+    )
+    reply = forms.CharField(
+        label=_("答复企业（企业可见）"),
         required=False,
         max_length=workflow.MAX_TEXT,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
     )
-    outcome = forms.ChoiceField(
-        label=_("办理结果"),
+    note = forms.CharField(
+        label=_("内部备注（企业不可见）"),
         required=False,
-        choices=[("", "—")] + [c for c in Outcome.choices if c[0]],
+        max_length=workflow.MAX_NOTE,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
     )
-    days = forms.IntegerField(label=_("延期工作日"), required=False, min_value=1, max_value=30)
+    outcome = forms.ChoiceField(
+        label=_("办理结果"), required=False, choices=[("", "—"), *actions.OUTCOME_CHOICES]
+    )
+    days = forms.IntegerField(label=_("延期工作日"), required=False, min_value=1, max_value=365)
     department = forms.ModelChoiceField(
         label=_("分派至"), required=False, queryset=Department.objects.filter(is_active=True)
     )
     score = forms.IntegerField(label=_("满意度（1–5）"), required=False, min_value=1, max_value=5)
 
-    def __init__(self, *args, ticket: Ticket, **kwargs):
+    def __init__(self, *args, ticket: Ticket, user, **kwargs):
         super().__init__(*args, **kwargs)
-        allowed = set(workflow.allowed_actions(ticket.status))
         self.fields["action"].choices = [
-            (action, Action(action).label) for action in ADMIN_ACTIONS if action in allowed
+            (spec.name, spec.label) for spec in actions.available(user, ticket)
         ]
 
     def call(self, *, ticket: Ticket, actor):
-        """Run the chosen workflow function; domain errors propagate to the caller."""
-        action = self.cleaned_data["action"]
-        function, mapping = ADMIN_ACTIONS[action]
-        kwargs = {}
-        for field, argument in mapping.items():
-            value = self.cleaned_data.get(field)
-            if field == "department":
+        """Run the chosen action with its fields' values; the workflow validates them (a
+        missing reason, outcome or department is its InvalidInput), and domain errors
+        propagate to the caller."""
+        spec = actions.ACTIONS[self.cleaned_data["action"]]
+        values = {}
+        for field in spec.fields:
+            value = self.cleaned_data.get(field.name)
+            if field.kind == actions.DEPARTMENT:
                 value = value.pk if value else None
-            if value in (None, "") and field != "note":
-                raise workflow.InvalidInput(
-                    _("请填写“%(field)s”。") % {"field": self.fields[field].label}, field=field
-                )
-            kwargs[argument] = value or ""
-        return function(ticket_id=ticket.pk, actor=actor, **kwargs)
+            values[field.name] = "" if value is None and field.kind == actions.TEXT else value
+        return actions.perform(spec, ticket_id=ticket.pk, actor=actor, values=values)
 
 
 class SubmitOnBehalfForm(forms.ModelForm):

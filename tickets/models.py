@@ -172,7 +172,9 @@ class Ticket(models.Model):
     outcome = models.CharField(
         _("办理结果"), max_length=20, choices=Outcome.choices, blank=True, default=""
     )
-    outcome_note = models.TextField(_("办理说明"), blank=True, max_length=5000)
+    # The reply to the enterprise that came with the outcome (答复企业); the enterprise reads it
+    # once the outcome stands (an "explained" answer only after the tier above approved it).
+    outcome_note = models.TextField(_("答复企业"), blank=True, max_length=5000)
 
     created_at = models.DateTimeField(_("提交时间"), default=timezone.now)
     updated_at = models.DateTimeField(_("更新时间"), default=timezone.now)
@@ -437,7 +439,12 @@ class TicketEvent(models.Model):
         db_index=False,  # event_reviewer (partial)
     )
     level = models.CharField(_("层级"), max_length=10, choices=Tier.choices)
-    note = models.TextField(_("说明"), blank=True)
+    # What staff write to each other (return reasons, dispatch notes, review comments, the
+    # sweep's and routing's own notes): never shown to the enterprise.
+    note = models.TextField(_("内部备注"), blank=True)
+    # What the enterprise may read: a department's reply (答复企业), or the enterprise's own
+    # words (reopen and withdrawal reasons, its rating comment).
+    reply = models.TextField(_("答复企业"), blank=True)
     created_at = models.DateTimeField(_("时间"), default=timezone.now)
     # The identity of one sweep step ("escalate@<instant>"): a breach is acted on at most once
     # even if two sweeps race or a worker dies and its task is redelivered.

@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from enterprises.models import Department, Enterprise
-from tickets import calendar_store, categories, effects, inserts, policy
+from tickets import calendar_store, categories, effects, policy
 from tickets.actors import Actor, actor_for
 from tickets.calendar import CalendarMissing
 from tickets.errors import (
@@ -41,6 +41,7 @@ from tickets.models import (
     Status,
     Ticket,
     TicketEvent,
+    TicketNumberCounter,
 )
 from tickets.sla import SCHEDULE_FIELDS, Sla, load_sla
 
@@ -107,6 +108,9 @@ class _Change:
         self.from_department_id = ticket.department_id
         self.fields: set[str] = set()
         self.reviewer_id: int | None = None  # set when the tier above must decide
+        # What the enterprise may read (答复企业, or its own words); `apply` returns the
+        # internal note (内部备注), which staff alone see.
+        self.reply = ""
 
     def ask_tier_above(self) -> None:
         self.reviewer_id = (
@@ -146,7 +150,7 @@ def _run(
     sla: Sla | None = None,
 ) -> Ticket:
     """Lock, check, apply, record one event, schedule notifications. `apply` mutates the
-    change and returns the event note."""
+    change (and may set `change.reply`) and returns the event's internal note."""
     actor = actor_for(actor)
     now = now or timezone.now()
     try:
@@ -198,6 +202,7 @@ def _record(change: _Change, note: str) -> TicketEvent:
         reviewer_id=change.reviewer_id,
         level=ticket.level,
         note=note,
+        reply=change.reply,
         created_at=change.now,
     )
 
@@ -308,25 +313,27 @@ def submit_ticket(
         created_at=now,
     )
     try:
-        inserts.insert_new_ticket(ticket, event)  # the number, the ticket, the event: one go
+        with transaction.atomic():
+            ticket.number = _next_number(timezone.localdate(now).year)
+            ticket.save(force_insert=True)
+            event.save(force_insert=True)
     except IntegrityError:
         # The key was used before, or a concurrent request with the same key won the race.
         existing = _existing_for_key(enterprise.pk, key, fingerprint) if key else None
         if existing is None:
             raise
         return existing, False
-    _cache_timeline(ticket, [event])
     effects.publish_on_commit(effects.ROUTE_TICKET, ticket.pk)
     return ticket, True
 
 
-def _cache_timeline(ticket: Ticket, events: list[TicketEvent]) -> None:
-    """Leave a new ticket's whole timeline in its prefetch cache, exactly as Django's
-    prefetch_related_objects would, so presenting it costs no query."""
-    timeline = ticket.events.all()
-    timeline._result_cache = events
-    timeline._prefetch_done = True
-    ticket._prefetched_objects_cache = {"events": timeline}
+def _next_number(year: int) -> str:
+    """The year's next ticket number, WH-2026-000123. The counter row stays locked until the
+    caller's transaction ends, so a rolled-back submission gives its number back (no gap)."""
+    counter, _created = TicketNumberCounter.objects.select_for_update().get_or_create(year=year)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return f"WH-{year}-{counter.last:06d}"
 
 
 def _existing_for_key(enterprise_id: int, key: str, fingerprint: str) -> Ticket | None:
@@ -443,13 +450,14 @@ def dispatch_ticket(
 # --- the handling department --------------------------------------------------------------
 
 
-def accept_ticket(*, ticket_id: int, actor, now=None) -> Ticket:
+def accept_ticket(*, ticket_id: int, actor, note: str = "", reply: str = "", now=None) -> Ticket:
     """签收: the department takes the ticket on; the resolve clock is already running."""
 
     def apply(change: _Change) -> str:
         change.set(accepted_at=change.now)
         change.schedule()
-        return ""
+        change.reply = _text(reply, _("答复企业"), required=False)
+        return _text(note, _("内部备注"), required=False)
 
     return _run(ticket_id, Action.ACCEPT, actor, apply, now=now)
 
@@ -484,19 +492,21 @@ def return_ticket(*, ticket_id: int, actor, reason: str, now=None) -> Ticket:
     return _run(ticket_id, Action.RETURN, actor, apply, now=now)
 
 
-def hold_ticket(*, ticket_id: int, actor, reason: str, now=None) -> Ticket:
-    """挂起: pause the SLA clock, with a reason."""
+def hold_ticket(*, ticket_id: int, actor, reason: str, reply: str = "", now=None) -> Ticket:
+    """挂起: pause the SLA clock, with a reason (internal) and, if the enterprise should know
+    why (材料不全 …), a reply."""
 
     def apply(change: _Change) -> str:
         reason_text = _text(reason, _("挂起理由"), required=True)
         change.set(held_at=change.now)
         change.schedule()
+        change.reply = _text(reply, _("答复企业"), required=False)
         return reason_text
 
     return _run(ticket_id, Action.HOLD, actor, apply, now=now)
 
 
-def resume_ticket(*, ticket_id: int, actor, note: str = "", now=None) -> Ticket:
+def resume_ticket(*, ticket_id: int, actor, note: str = "", reply: str = "", now=None) -> Ticket:
     """Resume after a hold: the deadline moves by exactly the working time spent on hold."""
 
     def apply(change: _Change) -> str:
@@ -508,7 +518,8 @@ def resume_ticket(*, ticket_id: int, actor, note: str = "", now=None) -> Ticket:
             held_at=None,
         )
         change.schedule()
-        return _text(note, _("说明"), required=False)
+        change.reply = _text(reply, _("答复企业"), required=False)
+        return _text(note, _("内部备注"), required=False)
 
     return _run(ticket_id, Action.RESUME, actor, apply, now=now)
 
@@ -560,7 +571,9 @@ def approve_extension(*, ticket_id: int, actor, note: str = "", now=None) -> Tic
         )
         if ticket.status == S.IN_PROGRESS:
             change.schedule()
-        text = _text(note, _("说明"), required=False)
+        text = _text(note, _("审核意见"), required=False)
+        # The enterprise is told its deadline moved; the review comment stays internal.
+        change.reply = _("办结时限延长 %(days)s 个工作日") % {"days": days}
         return _("同意延期 %(days)s 个工作日") % {"days": days} + (f"：{text}" if text else "")
 
     return _run(ticket_id, Action.APPROVE_EXTENSION, actor, apply, now=now)
@@ -575,8 +588,12 @@ def deny_extension(*, ticket_id: int, actor, note: str = "", now=None) -> Ticket
     return _run(ticket_id, Action.DENY_EXTENSION, actor, apply, now=now)
 
 
-def resolve_ticket(*, ticket_id: int, actor, outcome: str, note: str, now=None) -> Ticket:
-    """办结 with an outcome. "explained" (cannot be solved) waits for the tier above."""
+def resolve_ticket(
+    *, ticket_id: int, actor, outcome: str, reply: str, note: str = "", now=None
+) -> Ticket:
+    """办结 with an outcome and the reply to the enterprise (答复企业); `note` is internal.
+    "explained" (cannot be solved) waits for the tier above, and the enterprise reads the
+    reply only once it is approved."""
 
     def apply(change: _Change) -> str:
         if outcome not in (Outcome.SOLVED, Outcome.BASICALLY_SOLVED, Outcome.EXPLAINED):
@@ -587,7 +604,7 @@ def resolve_ticket(*, ticket_id: int, actor, outcome: str, note: str, now=None) 
                 ),
                 field="outcome",
             )
-        text = _text(note, _("办理说明"), required=True, limit=MAX_TEXT)
+        text = _text(reply, _("答复企业"), required=True, limit=MAX_TEXT)
         status = S.PENDING_REVIEW if outcome == Outcome.EXPLAINED else S.RESOLVED
         change.set(
             status=status,
@@ -599,16 +616,19 @@ def resolve_ticket(*, ticket_id: int, actor, outcome: str, note: str, now=None) 
         change.schedule()
         if status == S.PENDING_REVIEW:
             change.ask_tier_above()
-        return text
+        change.reply = text
+        return _text(note, _("内部备注"), required=False)
 
     return _run(ticket_id, Action.RESOLVE, actor, apply, now=now)
 
 
 def approve_explanation(*, ticket_id: int, actor, note: str = "", now=None) -> Ticket:
-    """The tier above agrees the need cannot be met (否定答复): the answer stands."""
+    """The tier above agrees the need cannot be met (否定答复): the answer stands, and the
+    enterprise now reads it (this event carries the reply)."""
 
     def apply(change: _Change) -> str:
         change.schedule()
+        change.reply = change.ticket.outcome_note
         return _text(note, _("审核意见"), required=False)
 
     return _run(ticket_id, Action.APPROVE_EXPLANATION, actor, apply, now=now)
@@ -633,7 +653,8 @@ def confirm_ticket(*, ticket_id: int, actor, note: str = "", now=None) -> Ticket
     def apply(change: _Change) -> str:
         change.set(closed_at=change.now)
         change.schedule()
-        return _text(note, _("说明"), required=False)
+        change.reply = _text(note, _("说明"), required=False)
+        return ""
 
     return _run(ticket_id, Action.CONFIRM, actor, apply, now=now)
 
@@ -656,11 +677,13 @@ def reopen_ticket(*, ticket_id: int, actor, reason: str, now=None) -> Ticket:
             paused_seconds=0,
             extension_days=0,
         )
+        change.reply = reason_text
+        note = ""
         if count >= SUPERVISE_AFTER_REOPENS and not ticket.supervised:
             change.set(supervised=True, supervised_at=change.now)
-            reason_text += _("（第%(count)s次重办，列入督办）") % {"count": count}
+            note = _("第%(count)s次重办，列入督办") % {"count": count}
         change.schedule()
-        return reason_text
+        return note
 
     return _run(ticket_id, Action.REOPEN, actor, apply, now=now)
 
@@ -669,7 +692,8 @@ def withdraw_ticket(*, ticket_id: int, actor, reason: str = "", now=None) -> Tic
     def apply(change: _Change) -> str:
         change.set(extension_requested_days=None, held_at=None)
         change.schedule()
-        return _text(reason, _("撤回理由"), required=False)
+        change.reply = _text(reason, _("撤回理由"), required=False)
+        return ""
 
     return _run(ticket_id, Action.WITHDRAW, actor, apply, now=now)
 
@@ -684,31 +708,13 @@ def rate_ticket(*, ticket_id: int, actor, score: int, note: str = "", now=None) 
             raise IllegalTransition(Action.RATE, change.ticket.status, _("该诉求已评价过。"))
         text = _text(note, _("回访意见"), required=False, limit=500)
         change.set(satisfaction=score, satisfaction_note=text, rated_at=change.now)
-        return _("评分 %(score)s") % {"score": score} + (f"：{text}" if text else "")
+        change.reply = _("评分 %(score)s") % {"score": score} + (f"：{text}" if text else "")
+        return ""
 
     return _run(ticket_id, Action.RATE, actor, apply, now=now)
 
 
-ACTIONS: dict[str, Callable] = {
-    "accept": accept_ticket,
-    "return": return_ticket,
-    "hold": hold_ticket,
-    "resume": resume_ticket,
-    "extend": request_extension,
-    "approve_extension": approve_extension,
-    "deny_extension": deny_extension,
-    "resolve": resolve_ticket,
-    "approve_explanation": approve_explanation,
-    "reject_explanation": reject_explanation,
-    "confirm": confirm_ticket,
-    "reopen": reopen_ticket,
-    "withdraw": withdraw_ticket,
-    "rate": rate_ticket,
-    "dispatch": dispatch_ticket,
-}
-
 __all__ = [
-    "ACTIONS",
     "TRANSITIONS",
     "WorkflowError",
     "accept_ticket",

@@ -2,7 +2,6 @@ from django.contrib import admin
 from django.http import HttpResponse
 from django.urls import include, path
 
-from reports.api import ResolutionStatsView
 from reports.views import DashboardExportView, DashboardView
 
 
@@ -20,8 +19,6 @@ urlpatterns = [
         name="dashboard-export",
     ),
     path("admin/", admin.site.urls),
-    # Until the /api/v1/ router exists (API app), the statistics endpoint is mounted here.
-    path("api/v1/stats/resolution/", ResolutionStatsView.as_view(), name="stats-resolution"),
     # Last among the api/ routes: api.urls ends with a JSON catch-all for unknown api/ paths.
     path("api/", include("api.urls")),
 ]

@@ -37,7 +37,7 @@ def test_submission_creates_a_submitted_ticket_of_the_callers_enterprise(world):
     )
     assert (body["status"], body["department"], body["outcome"]) == ("submitted", None, None)
     assert [e["action"] for e in body["events"]] == ["submit"]
-    assert body["events"][0]["actor"] == "enterprise-a"
+    assert body["events"][0]["actor"] == "本企业"
     assert ticket.submitted_by == world.owner
 
 
@@ -262,12 +262,22 @@ def test_a_body_that_is_not_json_answers_415(world):
 def test_submission_query_count_is_fixed(world, django_assert_num_queries):
     TicketNumberCounter.objects.create(year=2026, last=41)  # not the year's first ticket
     client = client_for(world.owner)
-    # One query for the token with its user and enterprise, one statement for the number,
-    # the ticket and its event (wrapped in a savepoint here only because the test runs
-    # inside a transaction). The key is not looked up first and the 201 body (timeline,
-    # chain) needs no query.
-    with django_assert_num_queries(4) as captured:
+    # The key is not looked up first: the insert's unique constraint catches a replay.
+    with django_assert_num_queries(11) as captured:
         response = client.post("/api/v1/tickets/", NEED, HTTP_IDEMPOTENCY_KEY="q-1")
     statements = [q["sql"].split()[0] for q in captured.captured_queries]
-    assert statements == ["EXECUTE", "SAVEPOINT", "EXECUTE", "RELEASE"]  # weihai.prepared
+    assert statements == [
+        "SELECT",  # the token with its user
+        "SELECT",  # the user's other tokens (knox deletes expired ones)
+        "SELECT",  # the actor: enterprise account and memberships
+        "SELECT",  # the enterprise
+        "SAVEPOINT",  # the test's transaction: BEGIN in production
+        "SELECT",  # the year's number counter, locked
+        "UPDATE",
+        "INSERT",  # the ticket
+        "INSERT",  # its first event
+        "RELEASE",  # COMMIT in production
+        "SELECT",  # the timeline for the 201 body
+    ]
     assert response.status_code == 201
+    assert response.json()["number"] == "WH-2026-000042"

@@ -173,14 +173,14 @@ def test_dashboard_costs_a_fixed_number_of_queries(
 ):
     StatsConfig.load()  # stored once, like every later request finds it
     client.force_login(superuser)
-    # session, user, memberships, enterprise account, config, the period's aggregate, the
-    # overdue aggregate, department names, the overdue list with its enterprises and
-    # departments, the supervised list, the working-calendar warning's probe — independent
-    # of the number of tickets.
-    with django_assert_num_queries(13):
+    # session, user, the actor (memberships and enterprise account in one), config, the
+    # period's aggregate, the overdue aggregate, department names, the overdue list with its
+    # enterprises and departments, the supervised list, the working-calendar warning's probe
+    # — independent of the number of tickets.
+    with django_assert_num_queries(12):
         assert client.get(URL, PERIOD).status_code == 200
     # The figures are cached now: the two aggregates and the names are not run again.
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(9):
         assert client.get(URL, PERIOD).status_code == 200
 
 

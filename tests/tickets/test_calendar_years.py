@@ -175,7 +175,7 @@ def test_an_auto_close_in_a_provisional_year_is_marked_and_cleared_by_the_sweep(
         ticket_id=ticket.pk,
         actor=world.handler,
         outcome="solved",
-        note="已解决。",
+        reply="已解决。",
         now=at(2026, 12, 30, 10),
     )
     resolved = fresh(ticket)

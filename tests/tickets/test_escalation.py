@@ -228,7 +228,7 @@ def test_transitions_sweep_and_recompute_agree_on_the_next_look(world):
     )
     resolved = make_ticket(world, Status.IN_PROGRESS)
     workflow.resolve_ticket(
-        ticket_id=resolved.pk, actor=world.handler, outcome="solved", note="已解决", now=T0
+        ticket_id=resolved.pk, actor=world.handler, outcome="solved", reply="已解决", now=T0
     )
     held = make_ticket(world, Status.IN_PROGRESS)
     workflow.hold_ticket(ticket_id=held.pk, actor=world.handler, reason="等材料", now=T0)

@@ -33,7 +33,7 @@ def test_assignment_emails_the_department_and_tells_the_enterprise(world, mailou
 def test_a_redelivered_notification_task_sends_nothing_twice(world, mailoutbox):
     ticket = make_ticket(world, Status.IN_PROGRESS)
     workflow.resolve_ticket(
-        ticket_id=ticket.pk, actor=world.handler, outcome="solved", note="已解决", now=T0
+        ticket_id=ticket.pk, actor=world.handler, outcome="solved", reply="已解决", now=T0
     )
     event = ticket.events.get(action="resolve")
     assert tasks.notify_event(event.pk) == 1
@@ -52,7 +52,7 @@ def test_a_redelivered_notification_task_sends_nothing_twice(world, mailoutbox):
 def test_a_negative_answer_goes_to_the_tier_above_not_yet_to_the_enterprise(world, mailoutbox):
     ticket = make_ticket(world, Status.IN_PROGRESS)
     workflow.resolve_ticket(
-        ticket_id=ticket.pk, actor=world.handler, outcome="explained", note="无法", now=T0
+        ticket_id=ticket.pk, actor=world.handler, outcome="explained", reply="无法", now=T0
     )
     tasks.notify_event(ticket.events.get(action="resolve").pk)
     assert [m.to for m in mailoutbox] == [[world.city.email]]
@@ -69,7 +69,7 @@ def test_internal_steps_send_no_event_email(world, mailoutbox):
 def test_failed_send_can_be_retried(world, mailoutbox, monkeypatch):
     ticket = make_ticket(world, Status.IN_PROGRESS)
     workflow.resolve_ticket(
-        ticket_id=ticket.pk, actor=world.handler, outcome="solved", note="好", now=T0
+        ticket_id=ticket.pk, actor=world.handler, outcome="solved", reply="好", now=T0
     )
     event = ticket.events.get(action="resolve")
 

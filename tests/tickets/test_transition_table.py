@@ -39,7 +39,7 @@ def _call(world, action: str, ticket: Ticket):
             ticket_id=pk, actor=world.city_handler, now=NOW
         ),
         "resolve": lambda: workflow.resolve_ticket(
-            ticket_id=pk, actor=world.handler, outcome="solved", note="已办理", now=NOW
+            ticket_id=pk, actor=world.handler, outcome="solved", reply="已办理", now=NOW
         ),
         "approve_explanation": lambda: workflow.approve_explanation(
             ticket_id=pk, actor=world.city_handler, now=NOW

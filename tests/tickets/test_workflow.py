@@ -249,7 +249,7 @@ def test_extension_must_be_asked_before_the_deadline(world):
 def test_explained_outcome_waits_for_the_tier_above(world):
     ticket = make_ticket(world, Status.IN_PROGRESS)
     pending = workflow.resolve_ticket(
-        ticket_id=ticket.pk, actor=world.handler, outcome="explained", note="不符合政策", now=T0
+        ticket_id=ticket.pk, actor=world.handler, outcome="explained", reply="不符合政策", now=T0
     )
     assert pending.status == Status.PENDING_REVIEW and pending.escalate_at is None
     with pytest.raises(NotPermitted):
@@ -263,7 +263,7 @@ def test_explained_outcome_waits_for_the_tier_above(world):
         None,
     )
     workflow.resolve_ticket(
-        ticket_id=ticket.pk, actor=world.handler, outcome="explained", note="确实无法", now=T0
+        ticket_id=ticket.pk, actor=world.handler, outcome="explained", reply="确实无法", now=T0
     )
     approved = workflow.approve_explanation(ticket_id=ticket.pk, actor=world.city_handler, now=T0)
     assert approved.status == Status.RESOLVED and approved.outcome == "explained"
@@ -283,11 +283,11 @@ def test_resolve_needs_a_note_and_a_known_outcome(world):
     ticket = make_ticket(world, Status.IN_PROGRESS)
     with pytest.raises(InvalidInput):
         workflow.resolve_ticket(
-            ticket_id=ticket.pk, actor=world.handler, outcome="solved", note="", now=T0
+            ticket_id=ticket.pk, actor=world.handler, outcome="solved", reply="", now=T0
         )
     with pytest.raises(InvalidInput):
         workflow.resolve_ticket(
-            ticket_id=ticket.pk, actor=world.handler, outcome="refused", note="x", now=T0
+            ticket_id=ticket.pk, actor=world.handler, outcome="refused", reply="x", now=T0
         )
     assert Ticket.objects.get(pk=ticket.pk).status == Status.IN_PROGRESS
     assert not new_events(ticket).exists()
@@ -299,7 +299,7 @@ def test_second_reopen_marks_the_ticket_supervised(world):
     assert (first.status, first.reopen_count, first.supervised) == (Status.IN_PROGRESS, 1, False)
     assert first.resolve_due_at == world.sla.add(T0, 5)
     workflow.resolve_ticket(
-        ticket_id=ticket.pk, actor=world.handler, outcome="solved", note="再办", now=T0
+        ticket_id=ticket.pk, actor=world.handler, outcome="solved", reply="再办", now=T0
     )
     second = workflow.reopen_ticket(
         ticket_id=ticket.pk, actor=world.owner, reason="仍没解决", now=T0
@@ -376,7 +376,7 @@ def test_twenty_threads_resolving_one_ticket_exactly_one_wins(world):
         try:
             barrier.wait()
             workflow.resolve_ticket(
-                ticket_id=ticket.pk, actor=handler, outcome="solved", note=f"第{i}个", now=T0
+                ticket_id=ticket.pk, actor=handler, outcome="solved", reply=f"第{i}个", now=T0
             )
             result = "ok"
         except IllegalTransition:
@@ -437,8 +437,8 @@ def test_twenty_concurrent_submissions_with_one_key_create_one_ticket(world):
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_submissions_get_consecutive_numbers_and_replays_use_none(world):
     # 20 new needs and 4 replays of them, all at once: the number counter, the ticket
-    # and its event are one statement (tickets.inserts), so 20 tickets numbered 1–20, each
-    # with one event, and no number used up by a replay.
+    # and its event are one transaction, so 20 tickets numbered 1–20, each with one event,
+    # and no number used up by a replay.
     barrier = threading.Barrier(24)
     results, lock = [], threading.Lock()
 

@@ -1,13 +1,20 @@
+"""GET /api/v1/stats/resolution/ on the statistics tests' hand-built table of tickets
+(tests/reports/conftest.py), whose figures are worked out in tests/reports/expected.py."""
+
 import pytest
 import time_machine
 from django.urls import path, reverse
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
-from reports.api import ResolutionStatsView
+from api.stats import ResolutionStatsView
 from tests.factories import UserFactory, enterprise_user, staff_user
+from tests.reports import conftest as reports_conftest
 from tests.reports.conftest import NOW
 from tests.reports.expected import OVERALL, expected_rows, figures
+
+# The statistics tests' world, not the API tests' three-tier one.
+world = reports_conftest.world
 
 URL = "/api/v1/stats/resolution/"
 PARAMS = {"since": "2026-01-01", "until": "2026-04-30"}
@@ -26,7 +33,7 @@ def _frozen_now():
 
 
 def test_url_is_named():
-    assert reverse("stats-resolution") == URL
+    assert reverse("api:stats-resolution") == URL
 
 
 @pytest.mark.parametrize("group_by", ["department", "kind", "district", "level", "chain", "month"])

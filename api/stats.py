@@ -14,13 +14,12 @@ import datetime as dt
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
-from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from api.errors import ApiErrorSerializer, ApiValidationErrorSerializer
+from api.views import ApiViewMixin
 from reports.periods import EARLIEST_DATE, LATEST_DATE, Period
 from reports.stats import GROUP_BY_CHOICES, GROUP_BYS, resolution_stats, scope_label
 from tickets.actors import actor_for
@@ -139,18 +138,8 @@ class CanViewStatistics(BasePermission):
         return actor_for(request.user).is_staff_member
 
 
-class ResolutionStatsView(APIView):
+class ResolutionStatsView(ApiViewMixin, APIView):
     permission_classes = [IsAuthenticated, CanViewStatistics]
-
-    def get_authenticators(self):
-        # The project's authentication classes with the session ones moved last (and plain
-        # SessionAuthentication added if there is none): a scheme that can answer a challenge
-        # (token, basic) comes first, so an anonymous request gets 401 with WWW-Authenticate
-        # rather than the 403 a leading SessionAuthentication gives.
-        classes = list(api_settings.DEFAULT_AUTHENTICATION_CLASSES)
-        sessions = [cls for cls in classes if issubclass(cls, SessionAuthentication)]
-        others = [cls for cls in classes if cls not in sessions]
-        return [cls() for cls in others + (sessions or [SessionAuthentication])]
 
     @extend_schema(
         operation_id="stats_resolution",
