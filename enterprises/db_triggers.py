@@ -50,13 +50,22 @@ BEFORE INSERT ON enterprises_department
 WHEN {_SQLITE_TARGET_WRONG}
 BEGIN SELECT RAISE(ABORT, 'department must escalate to a department one tier up'); END
 """,
+    # One trigger per rule on UPDATE, so each refusal says which rule it broke (as on
+    # PostgreSQL). The single trigger of the first release is dropped.
+    "DROP TRIGGER IF EXISTS enterprises_department_escalation_update",
     f"""
-CREATE TRIGGER IF NOT EXISTS enterprises_department_escalation_update
+CREATE TRIGGER IF NOT EXISTS enterprises_department_escalation_update_target
 BEFORE UPDATE OF tier, escalates_to_id ON enterprises_department
-WHEN {_SQLITE_TARGET_WRONG} OR (NEW.tier IS NOT OLD.tier AND EXISTS (
-    SELECT 1 FROM enterprises_department d
-    WHERE d.escalates_to_id = NEW.id AND ({NEXT_TIER.format(row="d")}) IS NOT NEW.tier))
+WHEN {_SQLITE_TARGET_WRONG}
 BEGIN SELECT RAISE(ABORT, 'department must escalate to a department one tier up'); END
+""",
+    f"""
+CREATE TRIGGER IF NOT EXISTS enterprises_department_escalation_update_tier
+BEFORE UPDATE OF tier ON enterprises_department
+WHEN NEW.tier IS NOT OLD.tier AND EXISTS (
+    SELECT 1 FROM enterprises_department d
+    WHERE d.escalates_to_id = NEW.id AND ({NEXT_TIER.format(row="d")}) IS NOT NEW.tier)
+BEGIN SELECT RAISE(ABORT, 'department cannot change tier: departments below escalate to it'); END
 """,
 ]
 

@@ -24,6 +24,22 @@ def _test_environment(settings):
     translation.deactivate()
 
 
+def pytest_collection_modifyitems(config, items):
+    """On SQLite (the embedded default) tests marked `postgres` are deselected: row locks
+    are no-ops there and the concurrency tests' threads need a real server. So are `broker`
+    tests: their worker is another process, which cannot open the in-memory test database.
+    Both run in the PostgreSQL pass of scripts/test."""
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+        return
+    selected, deselected = [], []
+    for item in items:
+        pg_only = item.get_closest_marker("postgres") or item.get_closest_marker("broker")
+        (deselected if pg_only else selected).append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = selected
+
+
 def pytest_report_header(config):
     db = settings.DATABASES["default"]
     return f"database: {db['ENGINE'].rsplit('.', 1)[-1]} {db.get('HOST') or ''} {db['NAME']}"

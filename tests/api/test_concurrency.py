@@ -9,7 +9,7 @@ from tests.api.conftest import client_for, make_ticket, token_for
 from tests.tickets.conftest import new_events
 from tickets.models import Status, Ticket, TicketEvent
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 THREADS = 20
 

@@ -81,7 +81,7 @@ def test_several_breakdowns_come_from_one_query(world):
         if '"tickets_' in q["sql"] or '"enterprises_' in q["sql"]
     ]
     assert len(ours) == 2
-    assert ours[0].startswith("SELECT DATE_TRUNC") and 'FROM "tickets_ticket"' in ours[0]
+    assert ours[0].startswith("SELECT") and 'FROM "tickets_ticket"' in ours[0]
     assert "GROUP BY" in ours[0]
     assert 'FROM "enterprises_department"' in ours[1]
     rows = expected_rows(world)

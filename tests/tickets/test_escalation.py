@@ -278,6 +278,7 @@ def test_recompute_deadlines_follows_a_policy_change(world):
     assert sweeps.recompute_deadlines() == 0
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_sweeps_started_together_escalate_each_of_500_tickets_exactly_once(world):
     from tickets.models import Ticket as T

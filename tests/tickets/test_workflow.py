@@ -360,6 +360,7 @@ def test_staff_alert_is_sent_once_per_key(world, mailoutbox, settings):
     assert set(mailoutbox[0].to) == {"ops@weihai.example", world.coordinator.email}
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_twenty_threads_resolving_one_ticket_exactly_one_wins(world):
     ticket = make_ticket(world, Status.IN_PROGRESS)
@@ -394,6 +395,7 @@ def test_twenty_threads_resolving_one_ticket_exactly_one_wins(world):
     assert Ticket.objects.get(pk=ticket.pk).status == Status.RESOLVED
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_twenty_concurrent_submissions_with_one_key_create_one_ticket(world):
     barrier = threading.Barrier(20)
@@ -428,6 +430,7 @@ def test_twenty_concurrent_submissions_with_one_key_create_one_ticket(world):
     assert TicketNumberCounter.objects.get(year=2026).last == 1
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_submissions_get_consecutive_numbers_and_replays_use_none(world):
     # 20 new needs and 4 replays of them, all at once: the number counter, the ticket
