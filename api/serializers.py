@@ -3,6 +3,7 @@ serializers carry only what a client may set — everything else in a body is ig
 
 from __future__ import annotations
 
+from django.core.exceptions import FieldDoesNotExist
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
@@ -17,8 +18,16 @@ from enterprises.models import (
     Tier,
 )
 from tickets import workflow
+from tickets.actions import CHOICE, DEPARTMENT, INTEGER, ActionSpec, Field
 from tickets.categories import CATEGORIES
 from tickets.models import Kind, Outcome, Status, Ticket, TicketEvent
+from tickets.selectors import (
+    enterprise_sees,
+    is_staff_view,
+    outcome_is_public,
+    public_actor,
+    public_reply,
+)
 
 # Database ids are 64-bit; anything larger is refused as input rather than sent to the DB.
 MAX_ID = 2**63 - 1
@@ -65,29 +74,14 @@ class OutcomeField(serializers.ChoiceField):
         return value or None
 
 
-# What a list row reads (TicketSerializer, Ticket.is_overdue included), for QuerySet.only():
-# a ticket row has 40-odd columns, its enterprise and department a dozen each, and building
-# them all was most of a list page's CPU.
-LIST_COLUMNS = (
-    "number",
-    "kind",
-    "title",
-    "description",
-    "category",
-    "amount",
-    "status",
-    "level",
-    "created_at",
-    "updated_at",
-    "accept_due_at",
-    "resolve_due_at",
-    "outcome",
-    "satisfaction",
-    "supervised",
-    "department__name",
-    "enterprise__name",
-    "enterprise__uscc",
-)
+def staff_view(context: dict) -> bool:
+    """Whether the caller reads a ticket as staff (everything) or as an enterprise (replies,
+    statuses, departments and dates; no internal notes, no staff names). Decided once per
+    response and kept in the serializer context."""
+    if "staff_view" not in context:
+        request = context.get("request")
+        context["staff_view"] = request is not None and is_staff_view(request.user)
+    return context["staff_view"]
 
 
 class TicketSerializer(serializers.ModelSerializer):
@@ -100,6 +94,12 @@ class TicketSerializer(serializers.ModelSerializer):
     department = DepartmentRefSerializer(allow_null=True, help_text=_("当前责任单位"))
     enterprise = EnterpriseRefSerializer(help_text=_("提出诉求的企业"))
     overdue = serializers.SerializerMethodField(help_text=_("当前已超过签收或办结时限"))
+    deadlines_provisional = serializers.BooleanField(
+        help_text=_(
+            "时限暂定：时限落在工作日历尚未确认的年份，暂按法定节假日（不含调休）计算；"
+            "该年日历确认后自动重算。"
+        )
+    )
 
     class Meta:
         model = Ticket
@@ -123,6 +123,7 @@ class TicketSerializer(serializers.ModelSerializer):
             "satisfaction",
             "supervised",
             "overdue",
+            "deadlines_provisional",
         ]
         read_only_fields = fields
 
@@ -131,9 +132,53 @@ class TicketSerializer(serializers.ModelSerializer):
         now = self.context.get("now") or timezone.now()
         return ticket.is_overdue(now)
 
+    def to_representation(self, ticket: Ticket):
+        data = super().to_representation(ticket)
+        if not staff_view(self.context) and not outcome_is_public(ticket):
+            # A negative answer awaiting the tier above's review is not the enterprise's yet.
+            data["outcome"] = None
+            if "outcome_note" in data:
+                data["outcome_note"] = ""
+        if "extension_requested_days" in data and not staff_view(self.context):
+            data["extension_requested_days"] = None  # a request between departments
+        return data
+
+
+def _list_columns() -> tuple[str, ...]:
+    """What a list row reads, for QuerySet.only(): the model fields TicketSerializer shows and
+    the related fields of its nested references (a ticket row has 40-odd columns, its
+    enterprise and department a dozen each). Derived, so a new list field is never loaded
+    row by row."""
+    columns = []
+    for name in TicketSerializer.Meta.fields:
+        try:
+            field = Ticket._meta.get_field(name)
+        except FieldDoesNotExist:
+            continue  # computed from other fields (overdue)
+        if not field.is_relation:
+            columns.append(name)
+            continue
+        nested = TicketSerializer._declared_fields[name].Meta.fields
+        columns += [f"{name}__{sub}" for sub in nested if sub != "id"]
+    return tuple(columns)
+
+
+LIST_COLUMNS = _list_columns()
+
 
 class TicketEventSerializer(serializers.ModelSerializer):
-    actor = serializers.SerializerMethodField(help_text=_("操作人；系统自动操作时为 null。"))
+    actor = serializers.SerializerMethodField(
+        help_text=_(
+            "操作人；系统自动操作时为 null。企业账号看到的是“本企业”或“工作人员”，"
+            "看不到工作人员的姓名或用户名。"
+        )
+    )
+    note = serializers.SerializerMethodField(
+        help_text=_("内部备注（工作人员之间）；企业账号看到的总是 null。")
+    )
+    reply = serializers.SerializerMethodField(
+        help_text=_("答复企业，或企业自己的留言（重办、撤回理由、评价意见）；企业可见。")
+    )
     from_status = serializers.SerializerMethodField(help_text=_("原状态；提交时为 null。"))
     to_status = serializers.SerializerMethodField(help_text=_("新状态"))
     from_department = DepartmentRefSerializer(allow_null=True, read_only=True)
@@ -151,6 +196,7 @@ class TicketEventSerializer(serializers.ModelSerializer):
             "level",
             "actor",
             "note",
+            "reply",
             "created_at",
         ]
         read_only_fields = fields
@@ -160,7 +206,17 @@ class TicketEventSerializer(serializers.ModelSerializer):
         user = event.actor
         if user is None:
             return None
+        if not staff_view(self.context):
+            return public_actor(event, event.ticket.enterprise_id)
         return user.get_full_name() or user.get_username()
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_note(self, event: TicketEvent) -> str | None:
+        return event.note if staff_view(self.context) else None
+
+    @extend_schema_field(serializers.CharField())
+    def get_reply(self, event: TicketEvent) -> str:
+        return event.reply if staff_view(self.context) else public_reply(event)
 
     @extend_schema_field(serializers.ChoiceField(choices=Status.choices, allow_null=True))
     def get_from_status(self, event: TicketEvent) -> str | None:
@@ -175,7 +231,9 @@ class TicketDetailSerializer(TicketSerializer):
     """A ticket with every date, counter and note, and its timeline (oldest event first)."""
 
     chain = ChainRefSerializer(allow_null=True, help_text=_("关联产业链"))
-    events = TicketEventSerializer(many=True, read_only=True, help_text=_("办理记录"))
+    events = serializers.SerializerMethodField(
+        help_text=_("办理记录（时间线），最早的在前；企业账号看不到单位之间的内部步骤。")
+    )
 
     class Meta(TicketSerializer.Meta):
         fields = [
@@ -196,18 +254,17 @@ class TicketDetailSerializer(TicketSerializer):
         ]
         read_only_fields = fields
 
+    @extend_schema_field(TicketEventSerializer(many=True))
+    def get_events(self, ticket: Ticket) -> list[dict]:
+        events = list(ticket.events.all())
+        if not staff_view(self.context):
+            events = [event for event in events if enterprise_sees(event)]
+        for event in events:
+            TicketEvent.ticket.field.set_cached_value(event, ticket)  # no query per row
+        return TicketEventSerializer(events, many=True, context=self.context).data
+
 
 # --- input --------------------------------------------------------------------------------
-
-
-def _note(required: bool = False, limit: int = workflow.MAX_NOTE, help_text=None):
-    return serializers.CharField(
-        required=required,
-        allow_blank=not required,
-        max_length=limit,
-        default=serializers.empty if required else "",
-        help_text=help_text,
-    )
 
 
 class TicketSubmitSerializer(serializers.Serializer):
@@ -243,55 +300,31 @@ class TicketSubmitSerializer(serializers.Serializer):
     )
 
 
-class EmptySerializer(serializers.Serializer):
-    pass
-
-
-class NoteSerializer(serializers.Serializer):
-    note = _note(help_text=_("说明（可选）"))
-
-
-class RequiredNoteSerializer(serializers.Serializer):
-    note = _note(required=True, help_text=_("理由"))
-
-
-class ReasonSerializer(serializers.Serializer):
-    reason = _note(required=True, help_text=_("理由"))
-
-
-class OptionalReasonSerializer(serializers.Serializer):
-    reason = _note(help_text=_("理由（可选）"))
-
-
-class ResolveSerializer(serializers.Serializer):
-    outcome = serializers.ChoiceField(
-        choices=OUTCOME_CHOICES,
-        help_text=_(
-            "solved 已解决、basically_solved 基本解决、explained 未能解决，已说明（需上级审核）"
-        ),
+def _body_field(field: Field) -> serializers.Field:
+    """The DRF field for one registry field (tickets.actions.Field)."""
+    common = {"required": field.required, "help_text": field.help_text or field.label}
+    if field.kind == CHOICE:
+        return serializers.ChoiceField(choices=field.choices, **common)
+    if field.kind in (INTEGER, DEPARTMENT):
+        return serializers.IntegerField(
+            min_value=field.min_value, max_value=field.max_value or MAX_ID, **common
+        )
+    return serializers.CharField(
+        allow_blank=not field.required,
+        max_length=field.max_length,
+        **({} if field.required else {"default": ""}),
+        **common,
     )
-    note = _note(required=True, limit=workflow.MAX_TEXT, help_text=_("办理说明"))
 
 
-class ExtendSerializer(serializers.Serializer):
-    days = serializers.IntegerField(
-        min_value=1, max_value=365, help_text=_("申请延期的工作日数（由上一层级审批）")
-    )
-    reason = _note(required=True, help_text=_("延期理由"))
-
-
-class RateSerializer(serializers.Serializer):
-    score = serializers.IntegerField(
-        min_value=1, max_value=5, help_text=_("满意度 1–5（4–5 计为满意）")
-    )
-    note = _note(limit=500, help_text=_("回访意见（可选）"))
-
-
-class DispatchSerializer(serializers.Serializer):
-    department = serializers.IntegerField(
-        min_value=1, max_value=MAX_ID, help_text=_("分派到的责任单位 id")
-    )
-    note = _note(help_text=_("分派说明（可选）"))
+def action_body(spec: ActionSpec) -> type[serializers.Serializer] | None:
+    """The request body of an action endpoint, built from its registry entry (None: no body
+    fields). Named after the action, e.g. ResolveRequest in the OpenAPI schema."""
+    if not spec.fields:
+        return None
+    name = "".join(part.capitalize() for part in spec.slug.split("-")) + "RequestSerializer"
+    attrs = {field.name: _body_field(field) for field in spec.fields}
+    return type(name, (serializers.Serializer,), attrs)
 
 
 # --- reference data -------------------------------------------------------------------------

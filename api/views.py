@@ -29,7 +29,7 @@ from api.parsers import check_content_length
 from api.permissions import IsEnterpriseAccount
 from api.schema import errors
 from enterprises.models import Department, Enterprise
-from tickets import policy, workflow
+from tickets import actions, policy, workflow
 from tickets.actors import actor_for
 from tickets.models import Ticket, TicketEvent
 from tickets.selectors import currently_assigned, visible_tickets
@@ -72,7 +72,7 @@ def _timeline() -> Prefetch:
     return Prefetch(
         "events",
         queryset=TicketEvent.objects.select_related(
-            "actor", "from_department", "to_department"
+            "actor__enterprise_account", "from_department", "to_department"
         ).order_by("id"),
     )
 
@@ -215,189 +215,46 @@ class TicketViewSet(ApiViewMixin, viewsets.GenericViewSet):
 
     # --- actions --------------------------------------------------------------------------
 
-    def _act(self, request, policy_action: str, function, body_class, **rename) -> Response:
+    def _act(self, request, spec: actions.ActionSpec, body_class) -> Response:
         ticket = self.get_object()
         # Permission before body validation and before the status check, so a party that
         # may never do this learns only that (403), whatever the body or the status.
-        policy.require(actor_for(request.user), policy_action, ticket)
-        body = body_class(data=request.data)
-        body.is_valid(raise_exception=True)
-        arguments = {rename.get(k, k): v for k, v in body.validated_data.items()}
-        function(ticket_id=ticket.pk, actor=request.user, **arguments)
+        policy.require(actor_for(request.user), spec.name, ticket)
+        values = {}
+        if body_class is not None:
+            body = body_class(data=request.data)
+            body.is_valid(raise_exception=True)
+            values = body.validated_data
+        actions.perform(spec, ticket_id=ticket.pk, actor=request.user, values=values)
         return self._detail(ticket.pk)
 
-    @extend_schema(
-        summary="签收（承办单位）",
-        parameters=[TICKET_ID],
-        request=None,
-        responses={200: s.TicketDetailSerializer, **errors(400, 403, 404, 409, 413, 415, 503)},
-    )
-    @action(detail=True, methods=["post"])
-    def accept(self, request, pk=None):
-        return self._act(request, "accept", workflow.accept_ticket, s.EmptySerializer)
 
-    @extend_schema(
-        summary="办结（承办单位）",
-        description="outcome 为 explained（未能解决，已说明）时进入待审核，由上一层级审核。",
-        parameters=[TICKET_ID],
-        request=s.ResolveSerializer,
-        responses={200: s.TicketDetailSerializer, **errors(400, 403, 404, 409, 413, 415, 503)},
-    )
-    @action(detail=True, methods=["post"])
-    def resolve(self, request, pk=None):
-        return self._act(request, "resolve", workflow.resolve_ticket, s.ResolveSerializer)
+def _action_endpoint(spec: actions.ActionSpec):
+    """One POST /api/v1/tickets/{id}/<slug>/ per registry entry (tickets.actions)."""
+    body_class = s.action_body(spec)
 
-    @extend_schema(
-        summary="退单（承办单位）",
-        description="分派后规定工作日内、写明理由，退回市企业服务中心重新分派。",
-        parameters=[TICKET_ID],
-        request=s.ReasonSerializer,
-        responses={200: s.TicketDetailSerializer, **errors(400, 403, 404, 409, 413, 415, 503)},
-    )
-    @action(detail=True, methods=["post"], url_path="return", url_name="return")
-    def return_(self, request, pk=None):
-        return self._act(request, "return", workflow.return_ticket, s.ReasonSerializer)
+    def endpoint(self, request, pk=None):
+        return self._act(request, spec, body_class)
 
-    @extend_schema(
-        summary="挂起（承办单位）",
-        description="暂停办结时限计时，须写明理由。",
-        parameters=[TICKET_ID],
-        request=s.ReasonSerializer,
-        responses={200: s.TicketDetailSerializer, **errors(400, 403, 404, 409, 413, 415, 503)},
+    # Named before decorating (DRF maps the HTTP method to this name), and not the bare slug:
+    # `return` is a keyword and `dispatch` is View.dispatch.
+    endpoint.__name__ = f"{spec.slug.replace('-', '_')}_action"
+    endpoint = action(detail=True, methods=["post"], url_path=spec.slug, url_name=spec.slug)(
+        endpoint
     )
-    @action(detail=True, methods=["post"])
-    def hold(self, request, pk=None):
-        return self._act(request, "hold", workflow.hold_ticket, s.ReasonSerializer)
+    return extend_schema(
+        operation_id=f"tickets_{spec.slug.replace('-', '_')}",
+        summary=f"{spec.label}（{spec.party}）",
+        description=str(spec.description),
+        parameters=[TICKET_ID],
+        request=body_class,
+        responses={200: s.TicketDetailSerializer, **errors(400, 403, 404, 409, 413, 415, 503)},
+    )(endpoint)
 
-    @extend_schema(
-        summary="恢复办理（承办单位）",
-        description="办结时限顺延挂起期间的工作时间。",
-        parameters=[TICKET_ID],
-        request=s.NoteSerializer,
-        responses={200: s.TicketDetailSerializer, **errors(400, 403, 404, 409, 413, 415, 503)},
-    )
-    @action(detail=True, methods=["post"])
-    def resume(self, request, pk=None):
-        return self._act(request, "resume", workflow.resume_ticket, s.NoteSerializer)
 
-    @extend_schema(
-        summary="申请延期（承办单位）",
-        description="办结时限前申请，由上一层级批准（approve-extension）或驳回（deny-extension）。",
-        parameters=[TICKET_ID],
-        request=s.ExtendSerializer,
-        responses={200: s.TicketDetailSerializer, **errors(400, 403, 404, 409, 413, 415, 503)},
-    )
-    @action(detail=True, methods=["post"])
-    def extend(self, request, pk=None):
-        return self._act(
-            request, "request_extension", workflow.request_extension, s.ExtendSerializer
-        )
-
-    @extend_schema(
-        summary="批准延期（上一层级或市领导）",
-        parameters=[TICKET_ID],
-        request=s.NoteSerializer,
-        responses={200: s.TicketDetailSerializer, **errors(400, 403, 404, 409, 413, 415, 503)},
-    )
-    @action(detail=True, methods=["post"], url_path="approve-extension")
-    def approve_extension(self, request, pk=None):
-        return self._act(request, "approve_extension", workflow.approve_extension, s.NoteSerializer)
-
-    @extend_schema(
-        summary="驳回延期（上一层级或市领导）",
-        parameters=[TICKET_ID],
-        request=s.NoteSerializer,
-        responses={200: s.TicketDetailSerializer, **errors(400, 403, 404, 409, 413, 415, 503)},
-    )
-    @action(detail=True, methods=["post"], url_path="deny-extension")
-    def deny_extension(self, request, pk=None):
-        return self._act(request, "deny_extension", workflow.deny_extension, s.NoteSerializer)
-
-    @extend_schema(
-        summary="同意“未能解决，已说明”的答复（上一层级或市领导）",
-        parameters=[TICKET_ID],
-        request=s.NoteSerializer,
-        responses={200: s.TicketDetailSerializer, **errors(400, 403, 404, 409, 413, 415, 503)},
-    )
-    @action(detail=True, methods=["post"], url_path="approve-explanation")
-    def approve_explanation(self, request, pk=None):
-        return self._act(
-            request, "approve_explanation", workflow.approve_explanation, s.NoteSerializer
-        )
-
-    @extend_schema(
-        summary="驳回“未能解决，已说明”的答复（上一层级或市领导）",
-        description="诉求回到办理中，须写明理由。",
-        parameters=[TICKET_ID],
-        request=s.RequiredNoteSerializer,
-        responses={200: s.TicketDetailSerializer, **errors(400, 403, 404, 409, 413, 415, 503)},
-    )
-    @action(detail=True, methods=["post"], url_path="reject-explanation")
-    def reject_explanation(self, request, pk=None):
-        return self._act(
-            request, "reject_explanation", workflow.reject_explanation, s.RequiredNoteSerializer
-        )
-
-    @extend_schema(
-        summary="确认办结（企业）",
-        parameters=[TICKET_ID],
-        request=s.NoteSerializer,
-        responses={200: s.TicketDetailSerializer, **errors(400, 403, 404, 409, 413, 415, 503)},
-    )
-    @action(detail=True, methods=["post"])
-    def confirm(self, request, pk=None):
-        return self._act(request, "confirm", workflow.confirm_ticket, s.NoteSerializer)
-
-    @extend_schema(
-        summary="重办（企业或统筹协调员）",
-        description="办结后认为未解决，写明理由；第二次重办列入督办。",
-        parameters=[TICKET_ID],
-        request=s.ReasonSerializer,
-        responses={200: s.TicketDetailSerializer, **errors(400, 403, 404, 409, 413, 415, 503)},
-    )
-    @action(detail=True, methods=["post"])
-    def reopen(self, request, pk=None):
-        return self._act(request, "reopen", workflow.reopen_ticket, s.ReasonSerializer)
-
-    @extend_schema(
-        summary="撤回（企业）",
-        description="办结前可撤回。",
-        parameters=[TICKET_ID],
-        request=s.OptionalReasonSerializer,
-        responses={200: s.TicketDetailSerializer, **errors(400, 403, 404, 409, 413, 415, 503)},
-    )
-    @action(detail=True, methods=["post"])
-    def withdraw(self, request, pk=None):
-        return self._act(request, "withdraw", workflow.withdraw_ticket, s.OptionalReasonSerializer)
-
-    @extend_schema(
-        summary="回访评价（企业或统筹协调员）",
-        description="满意度 1–5，每件诉求只评价一次；承办单位不能自评。",
-        parameters=[TICKET_ID],
-        request=s.RateSerializer,
-        responses={200: s.TicketDetailSerializer, **errors(400, 403, 404, 409, 413, 415, 503)},
-    )
-    @action(detail=True, methods=["post"])
-    def rate(self, request, pk=None):
-        return self._act(request, "rate", workflow.rate_ticket, s.RateSerializer)
-
-    @extend_schema(
-        summary="人工分派（统筹协调员）",
-        description="把已提交或被退回的诉求分派给指定责任单位。",
-        parameters=[TICKET_ID],
-        request=s.DispatchSerializer,
-        responses={200: s.TicketDetailSerializer, **errors(400, 403, 404, 409, 413, 415, 503)},
-    )
-    # Not `dispatch`: that name is View.dispatch.
-    @action(detail=True, methods=["post"], url_path="dispatch", url_name="dispatch")
-    def dispatch_(self, request, pk=None):
-        return self._act(
-            request,
-            "dispatch",
-            workflow.dispatch_ticket,
-            s.DispatchSerializer,
-            department="department_id",
-        )
+for _spec in actions.ACTIONS.values():
+    _endpoint = _action_endpoint(_spec)
+    setattr(TicketViewSet, _endpoint.__name__, _endpoint)
 
 
 class EnterpriseMeView(ApiViewMixin, APIView):

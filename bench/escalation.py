@@ -15,7 +15,8 @@ Prints the figures and the ratio ours / baseline. Besides wall-clock time it pri
 time each round used, in this process (Python) and in the server backend (read from
 /proc/<backend pid>/stat, so only when the server runs on this machine): on a busy machine
 wall-clock time swings by 2× between rounds, CPU time much less. A last, separate round
-times the parts of the sweep (lock + fetch, plan, write statement, COMMIT).
+times the parts of the sweep: its statements by kind (through Django's execute_wrapper),
+the COMMITs, and the Python around them.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ parser.add_argument("--small", type=int, default=100_000, help="size of the firs
 parser.add_argument("--overdue", type=int, default=10_000)
 parser.add_argument("--rounds", type=int, default=3, help="alternating sweep/baseline rounds")
 parser.add_argument("--keep", action="store_true", help="reuse the database if it exists")
-parser.add_argument("--batch", type=int, help="override tickets.sweeps.BATCH_SIZE")
+parser.add_argument("--batch", type=int, help="override tickets.escalation.BATCH_SIZE")
 parser.add_argument("--no-breakdown", action="store_true", help="skip the timed-parts round")
 args = parser.parse_args()
 
@@ -71,7 +72,7 @@ from django.db import connection, transaction  # noqa: E402
 
 from enterprises import uscc  # noqa: E402
 from enterprises.models import Department, District, Enterprise, Tier  # noqa: E402
-from tickets import sweeps  # noqa: E402
+from tickets import escalation  # noqa: E402
 from tickets.calendar import SHANGHAI  # noqa: E402
 from tickets.sla import load_sla  # noqa: E402
 
@@ -161,11 +162,11 @@ def generate(first: int, last: int, overdue: int, stride: int) -> None:
 
 
 def zero_due_probe(label: str, runs: int = 30) -> float:
-    sweeps.escalate_overdue(now=EARLIER, notify=False)  # warm up
+    escalation.escalate_overdue(now=EARLIER, notify=False)  # warm up
     times = []
     for _ in range(runs):
         started = time.perf_counter()
-        result = sweeps.escalate_overdue(now=EARLIER, notify=False)
+        result = escalation.escalate_overdue(now=EARLIER, notify=False)
         times.append(time.perf_counter() - started)
         assert result.total == 0
     median = statistics.median(times) * 1000
@@ -270,7 +271,7 @@ def measured(run):
 
 def run_ours() -> tuple[float, int]:
     started = time.perf_counter()
-    result = sweeps.escalate_overdue(now=NOW, notify=False)
+    result = escalation.escalate_overdue(now=NOW, notify=False)
     return time.perf_counter() - started, result.counts["escalate"]
 
 
@@ -289,40 +290,47 @@ def run_baseline() -> tuple[float, int]:
     return time.perf_counter() - started, count
 
 
+def _part(sql: str) -> str:
+    if "FOR UPDATE" in sql:
+        return "lock + fetch (SELECT … FOR UPDATE SKIP LOCKED)"
+    if sql.startswith('INSERT INTO "tickets_ticketevent"'):
+        return "events (one bulk INSERT per batch)"
+    if sql.startswith('UPDATE "tickets_ticket"'):
+        return "tickets (one UPDATE per group of equal changes)"
+    return "other statements"
+
+
 def breakdown(overdue: int) -> dict[str, float]:
-    """One more sweep with its parts timed (wrappers around the sweep's own functions)."""
+    """One more sweep with its statements and COMMITs timed."""
     parts: dict[str, float] = {}
 
-    def timed(owner, name, label):
-        real = getattr(owner, name)
+    def add(label: str, started: float) -> None:
+        parts[label] = parts.get(label, 0.0) + time.perf_counter() - started
 
-        def wrapper(*args, **kwargs):
-            started = time.perf_counter()
-            try:
-                return real(*args, **kwargs)
-            finally:
-                parts[label] = parts.get(label, 0.0) + time.perf_counter() - started
+    def timed_statement(execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            add(_part(sql), started)
 
-        setattr(owner, name, wrapper)
-        return real
+    real_commit = connection.commit
 
-    wrapped = [
-        (sweeps, "_lock_batch", "lock + fetch (SELECT … FOR UPDATE SKIP LOCKED)"),
-        (sweeps, "plan", "plan (Python)"),
-        (sweeps, "_apply_grouped", "events + updates statement"),
-        (connection, "commit", "COMMIT (deferred FK checks)"),
-    ]
-    reals = [timed(owner, name, label) for owner, name, label in wrapped]
+    def timed_commit():
+        started = time.perf_counter()
+        try:
+            return real_commit()
+        finally:
+            add("COMMIT (deferred FK checks)", started)
+
+    connection.commit = timed_commit
     try:
-        seconds, count = run_ours()
+        with connection.execute_wrapper(timed_statement):
+            seconds, count = run_ours()
     finally:
-        for (owner, name, _label), real in zip(wrapped, reals, strict=True):
-            if owner is connection:
-                delattr(connection, name)  # back to the class's method
-            else:
-                setattr(owner, name, real)
+        del connection.commit  # back to the class's method
     assert count == overdue, (count, overdue)
-    parts["other (transactions, Python around the parts)"] = seconds - sum(parts.values())
+    parts["Python (planning, building events and queries)"] = seconds - sum(parts.values())
     parts["total"] = seconds
     return parts
 
@@ -334,8 +342,8 @@ def cpu_text(python: float, server: float | None) -> str:
 
 def main() -> None:
     if args.batch:
-        sweeps.BATCH_SIZE = args.batch
-    print(f"sweep batch size {sweeps.BATCH_SIZE}")
+        escalation.BATCH_SIZE = args.batch
+    print(f"sweep batch size {escalation.BATCH_SIZE}")
     print(
         f"database {args.database}; PostgreSQL {connection.cursor().connection.info.server_version}"
     )
@@ -355,7 +363,7 @@ def main() -> None:
     for round_ in range(1, args.rounds + 1):
         seconds, count, python, server = measured(run_ours)
         assert count == overdue, (count, overdue)
-        assert sweeps.escalate_overdue(now=NOW, notify=False).total == 0
+        assert escalation.escalate_overdue(now=NOW, notify=False).total == 0
         ours.append((seconds, python, server))
         restore()
         seconds, count, python, server = measured(run_baseline)

@@ -1,34 +1,33 @@
-"""By-department statistics benchmark (run by hand, PostgreSQL).
+"""Statistics benchmark (run by hand, PostgreSQL): the live counts beside hand-written SQL,
+the dashboard and the stats API cold and warm.
 
     .venv/bin/python bench/stats.py [--tickets 1000000] [--enterprises 100000] [--runs 9] [--keep]
+                                    [--cache-url redis://127.0.0.1:6379/N]
 
 Uses its own database (default weihai_bench_stats): dropped and re-created (unless --keep finds
 it already filled), migrated, reference data loaded, then filled by the demo generator
-(`seed_demo --enterprises N --tickets M`, COPY-based; `--generator sql` fills it with a plain
-INSERT … SELECT generate_series instead). Then, alternating and after a warm-up,
-it times (median of --runs):
+(`seed_demo --enterprises N --tickets M`; `--generator sql` fills it with a plain
+INSERT … SELECT generate_series instead). Then, after a warm-up, it times (median of --runs):
 
-1. ``reports.stats.resolution_stats(department_slice(coordinator), group_by="department")`` —
-   the ORM path the API and the dashboard use, including the department-names query and the
-   Python that labels the rows;
-2. a hand-written SQL ``GROUP BY department_id`` computing the same twelve counts, fetched
-   with a plain cursor;
+1. ``reports.stats.breakdowns(department_slice(coordinator), ["department"])`` — the live
+   count every cache miss and every scheduled report runs: two GROUP BY queries, the
+   department names and the Python that labels the rows — alternated with
+2. a hand-written SQL ``GROUP BY department_id`` computing the same twelve counts, fetched with
+   a plain cursor (checked to give the same numbers first);
+3. the whole dashboard page (``/admin/dashboard/``, test client, a superuser, the default last
+   12 months) and the stats API (``/api/v1/stats/resolution/?group_by=department``), each cold
+   (statistics cache cleared before every request) and warm (the figures cached);
+4. for information: the dashboard of the busiest department's staff (cold / warm), and the
+   by-department figures of the last complete month (the monthly report's query, live).
 
-checks that both give the same numbers, and prints both times and the ratio — in four states:
-no rollup (ours is one live GROUP BY), the monthly rollup just built (reports.rollup), after
-the escalation sweep at the demo's reference instant (the month it touched is counted live),
-and with every month changed (the worst case until the next build). For information it also
-times the dashboard's single aggregate (month × department × kind), a department user's slice,
-the by-department figures of one month (the monthly report's query) and the whole dashboard
-page (HTTP, city scope, all tickets). The run changes the data (sweep, events): re-fill (no
---keep) to compare runs. With --month-statistics it first creates (in the bench database only)
-the extended statistics on the month expression discussed in bench/README.md.
+The cache is Django's default (per-process memory) unless --cache-url points at a Redis
+database, which the run flushes. With --month-statistics it first creates (in the bench
+database only) the extended statistics on the month expression discussed in bench/README.md.
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import os
 import statistics
 import sys
@@ -45,6 +44,7 @@ parser.add_argument("--tickets", type=int, default=1_000_000)
 parser.add_argument("--enterprises", type=int, default=100_000)
 parser.add_argument("--runs", type=int, default=9, help="timed runs of each query")
 parser.add_argument("--keep", action="store_true", help="reuse the database if it is filled")
+parser.add_argument("--cache-url", default="", help="a Redis database for the cache (flushed)")
 parser.add_argument(
     "--month-statistics",
     action="store_true",
@@ -62,6 +62,7 @@ os.environ["DATABASE_URL"] = f"postgres://postgres@{args.host}:5432/{args.databa
 os.environ.setdefault("DEBUG", "1")
 os.environ.setdefault("DOTENV_FILE", "")
 os.environ["CELERY_BROKER_URL"] = "memory://"
+os.environ["CACHE_URL"] = args.cache_url
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "weihai.settings")
 
 import psycopg  # noqa: E402
@@ -81,19 +82,20 @@ import django  # noqa: E402
 
 django.setup()
 
+import time_machine  # noqa: E402
+from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
+from django.core.cache import cache  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.db.models import Count  # noqa: E402
 
 from enterprises.models import Department, DepartmentMembership  # noqa: E402
-from reports import rollup  # noqa: E402
 from reports.periods import Period, last_complete_month  # noqa: E402
-from reports.stats import COUNT_FIELDS, Options, breakdowns, resolution_stats  # noqa: E402
+from reports.stats import COUNT_FIELDS, Options, breakdowns  # noqa: E402
 from tickets.actors import actor_for  # noqa: E402
-from tickets.models import Ticket, TicketEvent  # noqa: E402
+from tickets.models import Ticket  # noqa: E402
 from tickets.selectors import department_slice  # noqa: E402
-from tickets.sweeps import escalate_overdue  # noqa: E402
 
 try:
     from tickets.demo import DEFAULT_NOW as NOW
@@ -295,13 +297,9 @@ def department_user(department: Department):
 
 
 def ours(user, options: Options, period: Period | None = None) -> dict:
-    result = resolution_stats(
-        department_slice(user),
-        group_by="department",
-        period=period or Period(),
-        now=NOW,
-        options=options,
-    )
+    result = breakdowns(
+        department_slice(user), ["department"], period=period or Period(), now=NOW, options=options
+    )["department"]
     return {
         (int(row.key) if row.key is not None else None): tuple(
             getattr(row.figures.counts, f) for f in COUNT_FIELDS
@@ -316,14 +314,26 @@ def baseline() -> dict:
         return {row[0]: tuple(row[1:]) for row in cursor.fetchall()}
 
 
-def dashboard_page(user) -> None:
-    """The whole admin page over HTTP (test client): aggregate, lists, rendering."""
+def page(user, url: str, params: dict | None = None):
+    """A GET as ``user`` through the test client (session, middleware, view, template)."""
     from django.test import Client
 
     client = Client(HTTP_HOST="localhost")
     client.force_login(user)
-    response = client.get("/admin/dashboard/", {"preset": "all"})
-    assert response.status_code == 200, response.status_code
+
+    def get() -> None:
+        response = client.get(url, params or {})
+        assert response.status_code == 200, (url, response.status_code)
+
+    return get
+
+
+def cold(fn):
+    def run() -> None:
+        cache.clear()
+        fn()
+
+    return run
 
 
 def timed(fn, runs: int) -> list[float]:
@@ -333,6 +343,29 @@ def timed(fn, runs: int) -> list[float]:
         fn()
         times.append((time.perf_counter() - started) * 1000)
     return times
+
+
+def alternate(fn) -> tuple[list[float], list[float]]:
+    """Warm up, then alternate ours and the baseline so that both see the same conditions."""
+    timed(fn, 2)
+    timed(baseline, 2)
+    mine, theirs = [], []
+    for _ in range(args.runs):
+        mine += timed(fn, 1)
+        theirs += timed(baseline, 1)
+    return mine, theirs
+
+
+def cold_and_warm(fn) -> tuple[list[float], list[float]]:
+    """Alternating, after a warm-up: a request with the statistics cache cleared, then one
+    that finds its figures cached."""
+    cold(fn)()
+    fn()
+    cold_ms, warm_ms = [], []
+    for _ in range(args.runs):
+        cold_ms += timed(cold(fn), 1)
+        warm_ms += timed(fn, 1)
+    return cold_ms, warm_ms
 
 
 MONTH_STATISTICS = (
@@ -351,6 +384,7 @@ def main() -> None:
             cursor.execute("DROP STATISTICS IF EXISTS tickets_ticket_created_month")
         cursor.execute("ANALYZE tickets_ticket")
     total = Ticket.objects.count()
+    overdue = Ticket.objects.overdue(NOW).count()
     options = Options()  # the defaults the baseline hard-codes
     root = coordinator()
     actor_for(root)  # resolved once per request in real use
@@ -365,110 +399,48 @@ def main() -> None:
     handler = department_user(Department.objects.get(pk=busiest["department_id"]))
     actor_for(handler)
 
-    rollup.drop()
-    step(f"{total:,} tickets, no rollup; checking that both give the same figures")
+    step(f"{total:,} tickets, {overdue:,} overdue at {NOW:%Y-%m-%d %H:%M}; checking the figures")
     mine, theirs = ours(root, options), baseline()
     assert mine == theirs, "reports.stats and the hand-written SQL disagree"
-    step(f"{len(mine)} department groups agree")
-    live_ms, live_base_ms = alternate(lambda: ours(root, options))
-    cube_live_ms = timed(lambda: dashboard_cube(root, options), args.runs)
+    step(f"{len(mine)} department groups agree; live count vs the hand-written SQL")
+    live_ms, base_ms = alternate(lambda: ours(root, options))
 
-    step("building the monthly rollup (manage.py refresh_stats)")
-    started = time.perf_counter()
-    state = rollup.build(options=options, now=NOW)
-    build_s = time.perf_counter() - started
-    step(f"{state.rows:,} rows, {len(state.months)} months, {build_s:.1f} s")
-    assert ours(root, options) == baseline(), "rollup figures disagree with the hand-written SQL"
-    fresh_ms, fresh_base_ms = alternate(lambda: ours(root, options))
-    cube_fresh_ms = timed(lambda: dashboard_cube(root, options), args.runs)
-
-    step("activity since the build: the escalation sweep at the demo's reference instant")
-    escalated = escalate_overdue(now=NOW)
-    changed = sorted(rollup.changed_months(state))
-    step(f"sweep: {dict(escalated.counts)}; changed months: {[f'{m:%Y-%m}' for m in changed]}")
-    assert ours(root, options) == baseline(), "figures after the sweep disagree"
-    churn_ms, churn_base_ms = alternate(lambda: ours(root, options))
-    cube_churn_ms = timed(lambda: dashboard_cube(root, options), args.runs)
-
-    step("worst case until the next build: a ticket of every month changed")
-    for month in state.months:
-        first = (
-            Ticket.objects.filter(
-                created_at__gte=rollup.local_midnight(dt.date.fromisoformat(month))
-            )
-            .order_by("created_at")
-            .first()
-        )
-        TicketEvent.objects.create(ticket=first, action="remind", level=first.level, note="bench")
-    assert ours(root, options) == baseline(), "figures with every month changed disagree"
-    worst_ms, worst_base_ms = alternate(lambda: ours(root, options))
-    rollup.build(options=options, now=NOW)
-
-    slice_ms = timed(lambda: ours(handler, options), args.runs)
+    # The pages at the data's reference instant, so "the last 12 months" covers the data.
+    with time_machine.travel(NOW, tick=True):
+        step("dashboard (city), cold and warm")
+        dash_cold, dash_warm = cold_and_warm(page(root, "/admin/dashboard/"))
+        step("stats API (city, by department), cold and warm")
+        api = page(root, "/api/v1/stats/resolution/", {"group_by": "department"})
+        api_cold, api_warm = cold_and_warm(api)
+        step(f"dashboard of one department's staff ({busiest['n']:,} tickets), cold and warm")
+        slice_cold, slice_warm = cold_and_warm(page(handler, "/admin/dashboard/"))
     month = last_complete_month(NOW)
     month_count = Ticket.objects.filter(
         created_at__gte=month.start, created_at__lt=month.end
     ).count()
     month_ms = timed(lambda: ours(root, options, month), args.runs)
-    page_ms = timed(lambda: dashboard_page(root), max(3, args.runs // 3))
 
     with open("/proc/loadavg") as loadavg:
         load = loadavg.read().split()[0]
     med = statistics.median
     print()
-    print(f"tickets                                   {total:>12,}")
-    print(f"load average while measuring              {load:>12}")
-    print(f"by department, city, all tickets   median of {args.runs}  baseline  ratio")
-    for label, mine_ms, base_ms in (
-        ("no rollup (live GROUP BY)", live_ms, live_base_ms),
-        ("rollup just built", fresh_ms, fresh_base_ms),
-        ("after the sweep (current month live)", churn_ms, churn_base_ms),
-        ("every month changed (worst case)", worst_ms, worst_base_ms),
-    ):
-        print(
-            f"  {label:<36} {med(mine_ms):>7.1f} ms {med(base_ms):>7.1f} ms"
-            f" {med(mine_ms) / med(base_ms):>5.2f} ×"
-        )
-    print(f"rollup build                              {build_s * 1000:>9.0f} ms")
-    print("dashboard month×dept×kind")
-    for label, values in (
-        ("no rollup", cube_live_ms),
-        ("rollup just built", cube_fresh_ms),
-        ("after the sweep", cube_churn_ms),
-    ):
-        print(f"  {label:<36} {med(values):>7.1f} ms")
+    print(f"tickets {total:,}, overdue {overdue:,}; cache {settings.CACHES['default']['BACKEND']}")
+    print(f"load average while measuring {load}; median of {args.runs} (ms)")
     print(
-        f"one department ({busiest['n']:,} tickets)    {med(slice_ms):>9.1f} ms"
-        f" {min(slice_ms):>9.1f} ms"
+        f"| by department, city, live | {med(live_ms):.1f} | baseline {med(base_ms):.1f} |"
+        f" {med(live_ms) / med(base_ms):.2f}× |"
     )
-    print(
-        f"by department, last month ({month_count:,})  {med(month_ms):>9.1f} ms"
-        f" {min(month_ms):>9.1f} ms"
-    )
-    print(f"dashboard page, city, all (HTTP)   {med(page_ms):>9.1f} ms {min(page_ms):>9.1f} ms")
-    print(f"(runs, ms) rollup after sweep {[round(t) for t in churn_ms]}")
-    print(f"           baseline           {[round(t) for t in churn_base_ms]}")
-
-
-def alternate(fn) -> tuple[list[float], list[float]]:
-    """Warm up, then alternate ours and the baseline so that both see the same conditions."""
-    timed(fn, 2)
-    timed(baseline, 2)
-    mine, theirs = [], []
-    for _ in range(args.runs):
-        mine += timed(fn, 1)
-        theirs += timed(baseline, 1)
-    return mine, theirs
-
-
-def dashboard_cube(user, options: Options):
-    return breakdowns(
-        department_slice(user),
-        ["month", "department", "kind"],
-        period=Period(),
-        now=NOW,
-        options=options,
-    )
+    for label, cold_ms, warm_ms in (
+        ("dashboard, city, last 12 months", dash_cold, dash_warm),
+        ("stats API, city, by department", api_cold, api_warm),
+        (f"dashboard, one department ({busiest['n']:,})", slice_cold, slice_warm),
+    ):
+        print(f"| {label} | cold {med(cold_ms):.1f} | warm {med(warm_ms):.1f} |")
+    print(f"| by department, last complete month ({month_count:,}), live | {med(month_ms):.1f} |")
+    print(f"(runs) live     {[round(t) for t in live_ms]}")
+    print(f"       baseline {[round(t) for t in base_ms]}")
+    print(f"       dashboard cold {[round(t) for t in dash_cold]}")
+    print(f"       dashboard warm {[round(t) for t in dash_warm]}")
 
 
 if __name__ == "__main__":

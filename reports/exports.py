@@ -10,8 +10,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from types import SimpleNamespace
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext
@@ -23,9 +23,9 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from enterprises.models import Tier
-from reports.periods import SHANGHAI, days_past
+from reports.periods import SHANGHAI
 from reports.stats import Figures, Rate, StatsResult, format_target
-from tickets.models import Kind, Outcome, Status
+from tickets.models import OVERDUE_DEADLINES, Kind, Outcome, Status, lateness
 
 # Excel's sheet limit is 1,048,576 rows; past it the file would not open.
 EXCEL_MAX_ROWS = 1_048_576
@@ -116,41 +116,121 @@ def _to_bytes(workbook: Workbook) -> bytes:
     return buffer.getvalue()
 
 
-# --- the ledger (台账) --------------------------------------------------------------------
+# --- ticket columns ------------------------------------------------------------------------
 
-LEDGER_COLUMNS = [
-    # (header, value path, width)
-    (_("编号"), "number", 16),
-    (_("清单类别"), "kind", 12),
-    (_("标题"), "title", 40),
-    (_("企业名称"), "enterprise__name", 32),
-    (_("统一社会信用代码"), "enterprise__uscc", 22),
-    (_("区市"), "enterprise__district__name", 10),
-    (_("责任单位"), "department__name", 24),
-    (_("层级"), "level", 8),
-    (_("状态"), "status", 10),
-    (_("提交时间"), "created_at", 17),
-    (_("签收时限"), "accept_due_at", 17),
-    (_("办结时限"), "resolve_due_at", 17),
-    (_("办结时间"), "resolved_at", 17),
-    (_("办理结果"), "outcome", 16),
-    (_("满意度"), "satisfaction", 8),
-    (_("督办"), "supervised", 6),
-]
-_LEDGER_LABELS = {"kind": _KIND, "level": _LEVEL, "status": _STATUS, "outcome": _OUTCOME}
+# Computed at the report's instant from the ticket's status and deadlines (tickets.lateness).
+LATE_STEP = "lateness.step"
+LATE_DAYS = "lateness.days"
+
+# Every ticket column a workbook shows: what it reads (a field path, or a lateness column) →
+# (header, width). The ledger and the report's listing pick from it, so a column reads and
+# looks the same wherever it appears.
+TICKET_COLUMNS = {
+    "number": (_("编号"), 16),
+    "kind": (_("清单类别"), 12),
+    "title": (_("标题"), 40),
+    "enterprise__name": (_("企业名称"), 32),
+    "enterprise__uscc": (_("统一社会信用代码"), 22),
+    "enterprise__district__name": (_("区市"), 10),
+    "department__name": (_("责任单位"), 24),
+    "level": (_("层级"), 8),
+    "status": (_("状态"), 10),
+    "created_at": (_("提交时间"), 17),
+    "accept_due_at": (_("签收时限"), 17),
+    "resolve_due_at": (_("办结时限"), 17),
+    "resolved_at": (_("办结时间"), 17),
+    "outcome": (_("办理结果"), 16),
+    "satisfaction": (_("满意度"), 8),
+    LATE_STEP: (_("超期环节"), 10),
+    LATE_DAYS: (_("超期天数"), 10),
+    "escalation_count": (_("升级次数"), 10),
+    "supervised": (_("督办"), 6),
+}
+LEDGER_COLUMNS = (
+    "number",
+    "kind",
+    "title",
+    "enterprise__name",
+    "enterprise__uscc",
+    "enterprise__district__name",
+    "department__name",
+    "level",
+    "status",
+    "created_at",
+    "accept_due_at",
+    "resolve_due_at",
+    "resolved_at",
+    "outcome",
+    "satisfaction",
+    "supervised",
+)
+LISTING_COLUMNS = (
+    "number",
+    "enterprise__name",
+    "enterprise__uscc",
+    "department__name",
+    "level",
+    "status",
+    "created_at",
+    "accept_due_at",
+    "resolve_due_at",
+    LATE_STEP,
+    LATE_DAYS,
+    "escalation_count",
+    "supervised",
+)
+_LABELS = {"kind": _KIND, "level": _LEVEL, "status": _STATUS, "outcome": _OUTCOME}
+_LATENESS_COLUMNS = (LATE_STEP, LATE_DAYS)
+_LATENESS_FIELDS = ("status", *(field for field, _step in OVERDUE_DEADLINES.values()))
+
+
+def _ticket_sheet(workbook: Workbook, title: str, columns: Sequence[str], freeze: str) -> _Sheet:
+    sheet = _Sheet(workbook, title, [TICKET_COLUMNS[c][1] for c in columns])
+    sheet.ws.freeze_panes = freeze  # before the first row: write-only sheets stream
+    sheet.header(TICKET_COLUMNS[c][0] for c in columns)
+    return sheet
+
+
+def _ticket_rows(queryset: QuerySet, columns: Sequence[str]) -> Iterator[SimpleNamespace]:
+    """The tickets with the columns' fields as attributes, from a server-side cursor."""
+    paths = [c for c in columns if c not in _LATENESS_COLUMNS]
+    if len(paths) < len(columns):
+        paths += [f for f in _LATENESS_FIELDS if f not in paths]
+    for values in queryset.values_list(*paths).iterator(chunk_size=CHUNK_SIZE):
+        yield SimpleNamespace(**dict(zip(paths, values, strict=True)))
+
+
+def _ticket_cells(
+    sheet: _Sheet, columns: Sequence[str], row: SimpleNamespace, *, now: dt.datetime | None
+) -> list:
+    """One ticket's cells; the lateness columns as of ``now``."""
+    late = lateness(row, now) if now is not None else None
+    cells = []
+    for column in columns:
+        if column == LATE_STEP:
+            value = str(late.step) if late else None
+        elif column == LATE_DAYS:
+            value = sheet.cell(late.days, font=_BELOW_FONT) if late else None
+        else:
+            value = getattr(row, column)
+            if column in _LABELS:
+                value = _label(_LABELS[column], value)
+            elif column == "supervised":
+                value = gettext("是") if value else None
+        cells.append(value)
+    return cells
+
+
+# --- the ledger (台账) --------------------------------------------------------------------
 
 
 def tickets_xlsx(queryset: QuerySet) -> bytes:
     """The 台账: one row per ticket of ``queryset`` (already scoped and filtered by the
     caller), in the queryset's order. Streams from a server-side cursor."""
     workbook = Workbook(write_only=True)
-    sheet = _Sheet(workbook, gettext("诉求台账"), [width for _h, _p, width in LEDGER_COLUMNS])
-    sheet.ws.freeze_panes = "A2"
-    sheet.header(header for header, _p, _w in LEDGER_COLUMNS)
-    paths = [path for _h, path, _w in LEDGER_COLUMNS]
-    rows = queryset.values_list(*paths).iterator(chunk_size=CHUNK_SIZE)
+    sheet = _ticket_sheet(workbook, gettext("诉求台账"), LEDGER_COLUMNS, freeze="A2")
     # Header and a closing note take two of Excel's rows.
-    for written, values in enumerate(rows, start=1):
+    for written, row in enumerate(_ticket_rows(queryset, LEDGER_COLUMNS), start=1):
         if written > EXCEL_MAX_ROWS - 2:
             sheet.append(
                 [
@@ -159,14 +239,7 @@ def tickets_xlsx(queryset: QuerySet) -> bytes:
                 ]
             )
             break
-        row = []
-        for path, value in zip(paths, values, strict=True):
-            if path in _LEDGER_LABELS:
-                value = _label(_LEDGER_LABELS[path], value)
-            elif path == "supervised":
-                value = gettext("是") if value else None
-            row.append(value)
-        sheet.append(row)
+        sheet.append(_ticket_cells(sheet, LEDGER_COLUMNS, row, now=None))
     return _to_bytes(workbook)
 
 
@@ -189,69 +262,6 @@ DEPARTMENT_COLUMNS = [
     (_("督办"), 7),
     (_("达标情况"), 12),
 ]
-
-LISTING_COLUMNS = [
-    (_("编号"), 16),
-    (_("企业名称"), 32),
-    (_("统一社会信用代码"), 22),
-    (_("责任单位"), 24),
-    (_("层级"), 8),
-    (_("状态"), 10),
-    (_("提交时间"), 17),
-    (_("签收时限"), 17),
-    (_("办结时限"), 17),
-    (_("超期环节"), 10),
-    (_("超期天数"), 10),
-    (_("升级次数"), 10),
-    (_("督办"), 6),
-]
-
-# The fields the listing reads, in order (see ListingRow.from_values).
-LISTING_FIELDS = (
-    "number",
-    "enterprise__name",
-    "enterprise__uscc",
-    "department__name",
-    "level",
-    "status",
-    "created_at",
-    "accept_due_at",
-    "resolve_due_at",
-    "escalation_count",
-    "supervised",
-)
-
-
-@dataclass(frozen=True)
-class ListingRow:
-    number: str
-    enterprise: str
-    uscc: str
-    department: str | None
-    level: str
-    status: str
-    created_at: dt.datetime
-    accept_due_at: dt.datetime | None
-    resolve_due_at: dt.datetime | None
-    escalation_count: int
-    supervised: bool
-
-    @classmethod
-    def from_values(cls, values) -> ListingRow:
-        return cls(*values)
-
-    def overdue_due(self, now: dt.datetime) -> tuple[str, dt.datetime] | None:
-        """(the step, its deadline) when the ticket is overdue at ``now``."""
-        if self.status == Status.ASSIGNED and self.accept_due_at and self.accept_due_at < now:
-            return gettext("签收"), self.accept_due_at
-        if self.status == Status.IN_PROGRESS and self.resolve_due_at and self.resolve_due_at < now:
-            return gettext("办结"), self.resolve_due_at
-        return None
-
-    def days_overdue(self, now: dt.datetime) -> int | None:
-        """Calendar days past the deadline, a started day counting as one."""
-        overdue = self.overdue_due(now)
-        return None if overdue is None else days_past(overdue[1], now)
 
 
 def department_cells(sheet: _Sheet | None, label: str, figures: Figures) -> list:
@@ -295,9 +305,10 @@ def report_xlsx(
     summary: str,
     by_department: StatsResult,
     by_kind: StatsResult,
-    listing: Iterable[ListingRow],
+    listing: QuerySet,
 ) -> bytes:
-    """The report workbook: 汇总, 按责任单位, 升级与超期诉求."""
+    """The report workbook: 汇总, 按责任单位, 升级与超期诉求 (the ``listing`` tickets, late
+    as of ``as_of``)."""
     workbook = Workbook(write_only=True)
     overall = by_department.overall
     _summary_sheet(
@@ -321,28 +332,9 @@ def report_xlsx(
     total[0] = sheet.cell(gettext("合计"), font=_BOLD)
     sheet.append(total)
 
-    sheet = _Sheet(workbook, gettext("升级与超期诉求"), [w for _n, w in LISTING_COLUMNS])
-    sheet.ws.freeze_panes = "B2"
-    sheet.header(name for name, _w in LISTING_COLUMNS)
-    for item in listing:
-        overdue = item.overdue_due(as_of)
-        sheet.append(
-            [
-                item.number,
-                item.enterprise,
-                item.uscc,
-                item.department,
-                _label(_LEVEL, item.level),
-                _label(_STATUS, item.status),
-                item.created_at,
-                item.accept_due_at,
-                item.resolve_due_at,
-                overdue[0] if overdue else None,
-                sheet.cell(item.days_overdue(as_of), font=_BELOW_FONT) if overdue else None,
-                item.escalation_count,
-                gettext("是") if item.supervised else None,
-            ]
-        )
+    sheet = _ticket_sheet(workbook, gettext("升级与超期诉求"), LISTING_COLUMNS, freeze="B2")
+    for row in _ticket_rows(listing, LISTING_COLUMNS):
+        sheet.append(_ticket_cells(sheet, LISTING_COLUMNS, row, now=as_of))
     return _to_bytes(workbook)
 
 
@@ -423,6 +415,7 @@ def formula_note(options) -> str:
         resolved = gettext("解决率＝已解决÷受理量（“基本解决”不计入已解决）")
     rest = gettext(
         "按时办结率＝在办结时限前办结÷已解决；满意率＝%(score)s分及以上÷已回访；"
+        "当前超期＝统计时点已超过签收或办结时限的在办诉求（不限提交期间）；"
         "目标%(target)s；无分母时显示“—”。"
     ) % {"score": options.satisfied_min_score, "target": format_target(options.target)}
     return f"{taken_in}；{resolved}；{rest}"
@@ -437,8 +430,3 @@ def report_csv(by_department: StatsResult) -> bytes:
         writer.writerow(department_cells(None, row.label, row.figures))
     writer.writerow(department_cells(None, gettext("合计"), by_department.overall))
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
-
-
-def iter_listing(queryset: QuerySet) -> Iterator[ListingRow]:
-    for values in queryset.values_list(*LISTING_FIELDS).iterator(chunk_size=CHUNK_SIZE):
-        yield ListingRow.from_values(values)

@@ -7,7 +7,6 @@ as a filter it is ``since_start <= created_at < day after until``.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -80,11 +79,6 @@ def last_complete_month(now: dt.datetime) -> Period:
     first_of_this = local_date(now).replace(day=1)
     last_of_previous = first_of_this - dt.timedelta(days=1)
     return Period(last_of_previous.replace(day=1), last_of_previous)
-
-
-def days_past(deadline: dt.datetime, now: dt.datetime) -> int:
-    """Calendar days from a deadline to ``now``, a started day counting as one (超期天数)."""
-    return math.ceil((now - deadline).total_seconds() / 86400)
 
 
 def month_starts(first: dt.date, last: dt.date) -> list[dt.date]:

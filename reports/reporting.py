@@ -27,7 +27,7 @@ from enterprises.models import Department, Tier
 from reports import exports
 from reports.models import ReportSnapshot
 from reports.periods import Period, last_complete_month, last_complete_week, local_date
-from reports.stats import Figures, Options, breakdowns, format_target, overdue_q, taken_in
+from reports.stats import Figures, Options, breakdowns, format_target, taken_in
 from tickets.models import Ticket
 
 logger = logging.getLogger(__name__)
@@ -103,11 +103,12 @@ def report_recipients() -> list[str]:
 
 
 def listing_queryset(period: Period, *, now: dt.datetime, options: Options):
-    """The period's tickets that were escalated or are overdue now, by department."""
-    tickets = taken_in(Ticket.objects.all(), options=options, period=period)
-    return tickets.filter(Q(escalation_count__gt=0) | overdue_q(now)).order_by(
-        "department__name", "number"
+    """The period's tickets that were escalated, and every ticket overdue at ``now`` whenever
+    it was submitted (as the "currently overdue" figure), by department."""
+    escalated = taken_in(Ticket.objects.all(), options=options, period=period).filter(
+        escalation_count__gt=0
     )
+    return (escalated | Ticket.objects.overdue(now)).order_by("department__name", "number")
 
 
 def _existing(kind: str, period: Period) -> ReportSnapshot | None:
@@ -151,7 +152,7 @@ def build_snapshot(*, kind: str, period: Period, now: dt.datetime) -> tuple[Repo
         summary=lines,
         by_department=by_department,
         by_kind=by_kind,
-        listing=exports.iter_listing(listing_queryset(period, now=now, options=options)),
+        listing=listing_queryset(period, now=now, options=options),
     )
     snapshot.csv = exports.report_csv(by_department)
     try:

@@ -7,7 +7,6 @@ from smtplib import SMTPException
 from celery import shared_task
 from django.db import OperationalError
 
-from reports import rollup
 from reports.periods import parse_instant
 from reports.reporting import run_report
 
@@ -31,17 +30,3 @@ def scheduled_report(period: str = "week", now: str | None = None) -> int:
     if period not in ("week", "month"):
         raise ValueError(f"period must be 'week' or 'month', not {period!r}")
     return run_report(period_kind=period, now=parse_instant(now)).snapshot.pk
-
-
-@shared_task(
-    name="reports.refresh_rollup",
-    acks_late=True,
-    reject_on_worker_lost=True,
-    # A build that could not get its short lock gives up; the next tick tries again.
-    soft_time_limit=240,
-    time_limit=300,
-)
-def refresh_rollup() -> int | None:
-    """Rebuild the stored monthly counts (reports.rollup); returns the number of rows."""
-    state = rollup.build()
-    return None if state is None else state.rows

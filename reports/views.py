@@ -2,8 +2,9 @@
 
 Mounted in weihai/urls.py under admin.site.admin_view (staff only). What a user sees is
 ``tickets.selectors.department_slice``: department staff their departments, coordinators,
-leaders and superusers the city. The page costs one aggregate query over the tickets (month ×
-department × kind, rolled up in Python) plus two short lists, whatever the table's size.
+leaders and superusers the city. The figures (month × department × kind, rolled up in Python)
+come from the statistics cache (reports.stats.cached_breakdowns) and the page says when they
+were counted; the two short lists are read live on their partial indexes.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import io
 
 from django import forms
 from django.contrib import admin
-from django.db.models import Case, F, When
 from django.http import FileResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -25,11 +25,11 @@ from django.views.generic import TemplateView
 
 from reports import charts
 from reports.exports import formula_note, tickets_xlsx
-from reports.periods import EARLIEST_DATE, LATEST_DATE, Period, add_months, days_past, local_date
+from reports.periods import EARLIEST_DATE, LATEST_DATE, Period, add_months, local_date
 from reports.reporting import headline
-from reports.stats import Options, breakdowns, overdue_q, ranking, scope_label, taken_in
+from reports.stats import Options, cached_breakdowns, ranking, scope_label, taken_in
 from tickets.actors import actor_for
-from tickets.models import Status
+from tickets.models import lateness
 from tickets.selectors import department_slice
 
 # Rows in the overdue and supervised lists: the page stays small and fast at any table size;
@@ -113,30 +113,27 @@ class DashboardView(TemplateView):
         period, preset = form.resolve(today)
         options = Options.load()
         scope = department_slice(request.user)
-        results = breakdowns(
-            scope, ["month", "department", "kind"], period=period, now=now, options=options
+        results = cached_breakdowns(
+            scope, ["month", "department", "kind"], period=period, options=options
         )
         overall = results["month"].overall
-        in_period = taken_in(scope, options=options, period=period)
-        overdue = (
-            in_period.filter(overdue_q(now))
-            .select_related("enterprise", "department")
-            .annotate(
-                due=Case(
-                    When(status=Status.ASSIGNED, then=F("accept_due_at")),
-                    default=F("resolve_due_at"),
-                )
-            )
-            .order_by("due", "pk")[:LIST_LIMIT]
+        # Overdue now, whenever submitted (the definition in reports.stats), most overdue first.
+        # Prefetched, not joined: a join ran before the LIMIT, over every overdue ticket (145
+        # vs 32 ms for 10,000 of 1,000,000, bench/README.md).
+        overdue = _ticket_links(
+            scope.overdue(now)
+            .prefetch_related("enterprise", "department")
+            .most_overdue_first()[:LIST_LIMIT]
         )
-        overdue = _ticket_links(overdue)
         for ticket in overdue:
-            ticket.days_overdue = days_past(ticket.due, now)
-            ticket.step = gettext("签收") if ticket.status == Status.ASSIGNED else gettext("办结")
+            ticket.lateness = lateness(ticket, now)
+        # In the order of ticket_supervised_list (supervised_at is set whenever supervised is):
+        # 6 ms, where NULLS LAST sorted all 9,000 supervised tickets (94 ms).
         supervised = _ticket_links(
-            in_period.filter(supervised=True)
+            taken_in(scope, options=options, period=period)
+            .filter(supervised=True)
             .select_related("enterprise", "department")
-            .order_by(F("supervised_at").desc(nulls_last=True), "-pk")[:LIST_LIMIT]
+            .order_by("-supervised_at", "-pk")[:LIST_LIMIT]
         )
         red, black = ranking(results["department"], size=RANKING_SIZE)
         if preset == "custom":
@@ -157,7 +154,7 @@ class DashboardView(TemplateView):
             ],
             "preset": preset,
             "period": period,
-            "now": now,
+            "as_of": results["month"].as_of,
             "scope": scope_label(request.user),
             "has_scope": actor.is_staff_member,
             "options": options,

@@ -12,7 +12,7 @@ from django.core.management.base import CommandError
 from enterprises.models import Department, District, IndustryChain, IndustryCluster, Tier
 from tickets import reference_data, routing, routing_store
 from tickets.calendar_store import invalidate, load_calendar
-from tickets.models import CalendarDay, RoutingRule, SlaPolicy
+from tickets.models import CalendarDay, CalendarYear, RoutingRule, SlaPolicy
 
 pytestmark = pytest.mark.django_db
 
@@ -48,6 +48,7 @@ def wipe_reference_data() -> None:
     IndustryCluster.objects.all().delete()
     District.objects.all().delete()
     CalendarDay.objects.all().delete()
+    CalendarYear.objects.all().delete()
     invalidate()
 
 
@@ -202,6 +203,34 @@ def test_sla_policies_are_the_12345_defaults_for_every_kind_and_level(loaded):
         for kind in ["difficulty", "technology", "funding", "supply_chain"]
         for level in ["district", "city", "leader"]
     }
+
+
+def test_the_file_the_model_and_a_missing_policy_all_take_the_one_set_of_sla_defaults(
+    empty, tmp_path
+):
+    from tickets.models import DEFAULT_RESOLVE_DAYS, SLA_DEFAULTS, default_sla
+    from tickets.sla import Policy, load_sla
+
+    data = json.loads(reference_data.DEFAULT_PATH.read_text(encoding="utf-8"))
+    # The file names kinds and levels only; the values come from tickets.models.
+    assert all(set(entry) == {"kind", "level"} for entry in data["sla_policies"])
+    data["sla_policies"][0]["resolve_days"] = 7  # an entry's own value wins
+    path = tmp_path / "reference.json"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    reference_data.load(path)
+    first = SlaPolicy.objects.get(kind="difficulty", level="district")
+    assert (first.accept_days, first.resolve_days) == (1, 7)
+    city = SlaPolicy.objects.get(kind="funding", level="city")
+    assert {name: getattr(city, name) for name in default_sla("city")} == default_sla("city")
+    # A policy added in the admin starts from the same defaults (district level) …
+    blank = SlaPolicy(kind="technology", level="district")
+    assert {name: getattr(blank, name) for name in SLA_DEFAULTS} == SLA_DEFAULTS
+    assert blank.resolve_days == DEFAULT_RESOLVE_DAYS["district"]
+    # … and a kind and level without a row gets them too.
+    SlaPolicy.objects.filter(kind="funding").delete()
+    sla = load_sla(fresh=True)
+    assert sla.policy("funding", "leader") == Policy(**default_sla("leader"))
+    assert sla.policy("funding", "leader").resolve_days == 15
 
 
 def test_the_catch_all_rule_is_last_and_names_the_coordinating_office(loaded):

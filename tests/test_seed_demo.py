@@ -253,7 +253,7 @@ def test_reset_rebuilds_the_same_scenario_and_keeps_events_append_only(scenario)
 
 
 def test_sweep_events_carry_the_sweeps_own_breach_keys(scenario):
-    from tickets.sweeps import breach_key
+    from tickets.escalation import breach_key
 
     events = TicketEvent.objects.filter(breach_key__isnull=False)
     assert events.count() > 100
@@ -268,7 +268,7 @@ def test_sweep_events_carry_the_sweeps_own_breach_keys(scenario):
 
 
 def test_escalation_sweep_at_the_scenario_instant_finds_nothing_to_do(scenario):
-    from tickets.sweeps import escalate_overdue
+    from tickets.escalation import escalate_overdue
 
     assert escalate_overdue(now=NOW, notify=False).total == 0
 
@@ -305,7 +305,7 @@ def test_scale_run_with_no_overdue_leaves_nothing_due_at_now(reference):
 
 
 def test_escalation_sweep_acts_once_on_each_overdue_ticket_of_a_scale_run(reference):
-    from tickets.sweeps import escalate_overdue
+    from tickets.escalation import escalate_overdue
 
     demo.seed_scale(enterprises=100, tickets=1000, overdue=30, reset_first=True)
 

@@ -135,6 +135,15 @@ def test_malformed_number_stops_startup_naming_the_variable(tmp_path):
     )
 
 
+def test_negative_statistics_cache_time_stops_startup(tmp_path):
+    result = run(tmp_path, ["-c", SETUP], DEBUG="1", STATS_CACHE_SECONDS="-5")
+
+    assert result.returncode == 1
+    assert last_line(result.stderr) == (
+        "django.core.exceptions.ImproperlyConfigured: STATS_CACHE_SECONDS must be 0 or more."
+    )
+
+
 @pytest.mark.parametrize(
     "env_vars",
     [{"DEBUG": "0"}, {}, {"DEBUG": "0", "SECRET_KEY": ""}],
@@ -306,7 +315,7 @@ def test_embedded_default_broker_is_the_filesystem_under_var_dir(tmp_path):
 def test_publishing_on_the_embedded_broker_writes_only_under_var_dir(tmp_path):
     result = run(
         tmp_path,
-        ["-c", SETUP + "; from tickets import effects; print(effects.send_now('x.y', 1))"],
+        ["-c", SETUP + "; from tickets import effects; print(effects.publish('x.y', 1))"],
         DEBUG="1",
     )
 

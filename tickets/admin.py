@@ -2,24 +2,34 @@
 tickets.workflow (the action form on a ticket's page, the bulk actions); the fields the
 workflow owns are read-only, and the history cannot be edited or deleted."""
 
+from urllib.parse import urlencode
+
 from django.contrib import admin, messages
-from django.db.models import Q
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from enterprises.admin_access import MemberViewsCoordinatorEdits, is_member
-from tickets import calendar_store, effects, selectors, sweeps, workflow
-from tickets.admin_forms import SubmitOnBehalfForm, TicketActionForm
+from enterprises.admin_access import MemberViewsCoordinatorEdits, is_coordinator, is_member
+from tickets import calendar_notice, calendar_store, effects, selectors, sla, workflow
+from tickets.admin_forms import (
+    CalendarYearForm,
+    HolidayRangeFormSet,
+    SubmitOnBehalfForm,
+    TicketActionForm,
+    schedule_from_forms,
+)
 from tickets.errors import WorkflowError
 from tickets.models import (
     CalendarDay,
+    CalendarYear,
     NotificationLog,
     RoutingRule,
     SlaPolicy,
-    Status,
     Ticket,
     TicketEvent,
 )
@@ -76,53 +86,11 @@ class OverdueFilter(admin.SimpleListFilter):
         return [("yes", _("已超期")), ("no", _("未超期"))]
 
     def queryset(self, request, queryset):
-        now = timezone.now()
-        overdue = Q(status=Status.ASSIGNED, accept_due_at__lt=now) | Q(
-            status=Status.IN_PROGRESS, resolve_due_at__lt=now
-        )
         if self.value() == "yes":
-            return queryset.filter(overdue)
+            return queryset.overdue(timezone.now())
         if self.value() == "no":
-            return queryset.exclude(overdue)
+            return queryset.not_overdue(timezone.now())
         return queryset
-
-
-WORKFLOW_FIELDS = [
-    "number",
-    "enterprise",
-    "kind",
-    "category",
-    "title",
-    "description",
-    "amount",
-    "chain",
-    "status",
-    "level",
-    "department",
-    "outcome",
-    "outcome_note",
-    "created_at",
-    "assigned_at",
-    "accepted_at",
-    "accept_due_at",
-    "resolve_due_at",
-    "resolved_at",
-    "closed_at",
-    "escalate_at",
-    "sla_stage",
-    "held_at",
-    "extension_requested_days",
-    "extension_days",
-    "return_count",
-    "reopen_count",
-    "escalation_count",
-    "supervised",
-    "supervised_at",
-    "satisfaction",
-    "satisfaction_note",
-    "rated_at",
-    "submitted_by",
-]
 
 
 @admin.register(Ticket)
@@ -137,6 +105,7 @@ class TicketAdmin(admin.ModelAdmin):
         "department",
         "created_at",
         "resolve_due_at",
+        "provisional_flag",
         "overdue_flag",
         "supervised",
     ]
@@ -146,6 +115,7 @@ class TicketAdmin(admin.ModelAdmin):
         "level",
         OverdueFilter,
         "supervised",
+        "deadlines_provisional",
         ("enterprise__district", admin.RelatedOnlyFieldListFilter),
         ("department", admin.RelatedOnlyFieldListFilter),
         "outcome",
@@ -202,6 +172,7 @@ class TicketAdmin(admin.ModelAdmin):
                     "closed_at",
                     "escalate_at",
                     "sla_stage",
+                    "deadlines_provisional",
                     "held_at",
                     "extension_requested_days",
                     "extension_days",
@@ -223,7 +194,8 @@ class TicketAdmin(admin.ModelAdmin):
             },
         ),
     ]
-    readonly_fields = WORKFLOW_FIELDS
+    # Every field on a ticket's page is the workflow's: read-only (the action form changes them).
+    readonly_fields = [name for _title, options in fieldsets for name in options["fields"]]
 
     # --- scoping and permissions -----------------------------------------------------
     def get_queryset(self, request):
@@ -257,7 +229,7 @@ class TicketAdmin(admin.ModelAdmin):
         return super().get_fieldsets(request, obj)
 
     def get_readonly_fields(self, request, obj=None):
-        return [] if obj is None else WORKFLOW_FIELDS
+        return [] if obj is None else self.readonly_fields
 
     def get_inlines(self, request, obj):
         return [] if obj is None else self.inlines
@@ -301,7 +273,7 @@ class TicketAdmin(admin.ModelAdmin):
         extra_context = extra_context or {}
         ticket = self.get_object(request, object_id)
         if ticket is not None:
-            extra_context["action_form"] = TicketActionForm(ticket=ticket)
+            extra_context["action_form"] = TicketActionForm(ticket=ticket, user=request.user)
             extra_context["act_url"] = reverse("admin:tickets_ticket_act", args=[ticket.pk])
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -310,7 +282,7 @@ class TicketAdmin(admin.ModelAdmin):
         back = reverse("admin:tickets_ticket_change", args=[ticket.pk])
         if request.method != "POST":
             return HttpResponseRedirect(back)
-        form = TicketActionForm(request.POST, ticket=ticket)
+        form = TicketActionForm(request.POST, ticket=ticket, user=request.user)
         if not form.is_valid():
             for field, errors in form.errors.items():
                 label = form.fields[field].label if field in form.fields else field
@@ -338,6 +310,16 @@ class TicketAdmin(admin.ModelAdmin):
     def overdue_flag(self, ticket):
         return ticket.is_overdue()
 
+    @admin.display(description=_("时限暂定"), ordering="deadlines_provisional")
+    def provisional_flag(self, ticket):
+        if not ticket.deadlines_provisional:
+            return ""
+        return format_html(
+            '<span class="provisional" title="{}">{}</span>',
+            _("时限落在工作日历尚未确认的年份，暂按法定节假日计算，确认后自动重算。"),
+            _("暂定"),
+        )
+
     @admin.action(description=_("签收所选诉求"))
     def accept_selected(self, request, queryset):
         done, failed = 0, []
@@ -354,7 +336,7 @@ class TicketAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("按当前日历和时限规则重算所选诉求的时限"))
     def recompute_selected(self, request, queryset):
-        changed = sweeps.recompute_deadlines(queryset=queryset)
+        changed = sla.recompute_deadlines(queryset=queryset)
         self.message_user(request, _("已重算，%(n)s 件诉求的时限有变化。") % {"n": changed})
 
 
@@ -392,6 +374,157 @@ def _recompute_after_commit():
     effects.publish_on_commit(RECOMPUTE_TASK)
 
 
+@admin.register(CalendarYear)
+class CalendarYearAdmin(MemberViewsCoordinatorEdits, admin.ModelAdmin):
+    """The years of the working calendar, and the page to enter one from the State Council's
+    notice (preview as a 12-month calendar, then confirm). Members look; coordinators and
+    superusers confirm. Rows are written only by confirming (tickets.calendar_store)."""
+
+    list_display = ["year", "source", "confirmed_at", "confirmed_by", "enter_link"]
+    list_select_related = ["confirmed_by"]
+    ordering = ["-year"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("日历"))
+    def enter_link(self, year):
+        url = reverse("admin:tickets_calendaryear_enter") + f"?year={year.year}"
+        return format_html('<a href="{}">{}</a>', url, _("查看 / 更正"))
+
+    def get_urls(self):
+        return [
+            path(
+                "enter/",
+                self.admin_site.admin_view(self.enter_view),
+                name="tickets_calendaryear_enter",
+            ),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "enter_url": reverse("admin:tickets_calendaryear_enter"),
+            "unconfirmed": calendar_store.unconfirmed_years(),
+        }
+        return super().changelist_view(request, extra_context)
+
+    def enter_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        year = _year_param(request)
+        can_confirm = is_coordinator(request)
+        stored = CalendarYear.objects.filter(year=year).select_related("confirmed_by").first()
+        current_days = calendar_store.year_days(year)
+        schedule = preview = None
+        if request.method == "POST":
+            form = CalendarYearForm(request.POST, year=year)
+            formset = HolidayRangeFormSet(request.POST, prefix="holidays")
+            schedule = schedule_from_forms(form, formset)
+            if schedule is not None and request.POST.get("confirm"):
+                if not can_confirm:
+                    raise PermissionDenied
+                confirmation = calendar_store.confirm_year(
+                    schedule, source=form.cleaned_data["source"], by=request.user
+                )
+                self.message_user(request, _confirmed_message(confirmation), messages.SUCCESS)
+                return HttpResponseRedirect(request.path + "?" + urlencode({"year": year}))
+            if schedule is not None:
+                preview = schedule.days()
+        else:
+            form, formset = _initial_forms(year, stored, current_days)
+        days = preview or current_days
+        statutory, _workdays = calendar_store.package_holidays(year)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("%(year)s 年工作日历") % {"year": year},
+            "year": year,
+            "years": _year_choices(year),
+            "stored": stored,
+            "form": form,
+            "formset": formset,
+            "schedule": schedule,
+            "previewing": preview is not None,
+            "months": calendar_notice.month_grid(year, days),
+            "counts": schedule.counts() if schedule else _counts(days),
+            "changes": _changes(current_days, preview) if preview else [],
+            "warnings": schedule.unlisted_statutory(statutory) if schedule else [],
+            "provisional_tickets": Ticket.objects.filter(deadlines_provisional=True).count(),
+            "can_confirm": can_confirm,
+        }
+        return TemplateResponse(request, "admin/tickets/calendaryear/enter.html", context)
+
+
+def _year_param(request) -> int:
+    default = calendar_store.unconfirmed_years()
+    raw = request.GET.get("year") or request.POST.get("year") or ""
+    try:
+        year = int(raw)
+    except ValueError:
+        year = default[0] if default else timezone.localdate().year + 1
+    package = calendar_store.package_range()
+    return min(max(year, package.start), package.stop - 1)
+
+
+def _year_choices(year: int) -> list[int]:
+    this_year = timezone.localdate().year
+    return sorted({*range(this_year - 1, this_year + 3), year})
+
+
+def _initial_forms(year, stored, current_days):
+    """Pre-filled with what was confirmed, or else with the ranges the provisional calendar
+    implies (the package's statutory holidays): staff adjust them to the notice."""
+    if stored is not None and stored.holidays:
+        schedule = calendar_notice.Schedule.from_json(year, stored.holidays, stored.workdays)
+    else:
+        schedule = calendar_notice.schedule_from_days(year, current_days)
+    form = CalendarYearForm(
+        year=year,
+        initial={
+            "source": stored.source
+            if stored
+            else _("国务院办公厅关于%(year)s年部分节假日安排的通知") % {"year": year},
+            "workdays": "、".join(d.isoformat() for d in schedule.workdays),
+        },
+    )
+    formset = HolidayRangeFormSet(
+        prefix="holidays",
+        initial=[{"name": h.name, "first": h.first, "last": h.last} for h in schedule.holidays],
+    )
+    return form, formset
+
+
+def _counts(days) -> dict:
+    working = sum(1 for is_working, _name in days.values() if is_working)
+    return {
+        "working_days": working,
+        "rest_days": len(days) - working,
+        "workdays": sum(1 for d, (w, _n) in days.items() if w and d.weekday() >= 5),
+    }
+
+
+def _changes(before, after) -> list:
+    """The days whose working/rest status the entry changes: [(date, now working?)]."""
+    return [(day, after[day][0]) for day in sorted(after) if before[day][0] != after[day][0]]
+
+
+def _confirmed_message(confirmation) -> str:
+    text = _("%(year)s 年工作日历已确认。") % {"year": confirmation.year}
+    if confirmation.recomputed:
+        text += _("已重算 %(n)s 件暂定时限的诉求。") % {"n": confirmation.recomputed}
+    if confirmation.corrected:
+        text += _("这是对已确认年份的更正，未办结诉求的时限正在后台重算。")
+    return text
+
+
 @admin.register(CalendarDay)
 class CalendarDayAdmin(MemberViewsCoordinatorEdits, admin.ModelAdmin):
     list_display = ["date", "weekday", "is_working", "name"]
@@ -401,6 +534,11 @@ class CalendarDayAdmin(MemberViewsCoordinatorEdits, admin.ModelAdmin):
     search_fields = ["name"]
     actions = ["seed_from_holidays"]
     list_per_page = 62
+
+    def has_add_permission(self, request):
+        # A year's days are entered together, from the notice (年度工作日历 → 录入); here
+        # single days of a confirmed year are corrected.
+        return False
 
     @admin.display(description=_("星期"))
     def weekday(self, day):

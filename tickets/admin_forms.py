@@ -4,73 +4,62 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from enterprises.models import Department, Enterprise, IndustryChain
-from tickets import workflow
+from tickets import actions, workflow
+from tickets.calendar_notice import Holiday, Schedule, parse_dates
 from tickets.categories import CATEGORIES
-from tickets.models import Kind, Outcome, Ticket, TicketEvent
-
-Action = TicketEvent.Action
-
-# Admin action → (workflow function, the form fields it takes → keyword arguments)
-ADMIN_ACTIONS = {
-    Action.DISPATCH: (workflow.dispatch_ticket, {"department": "department_id", "note": "note"}),
-    Action.ACCEPT: (workflow.accept_ticket, {}),
-    Action.RETURN: (workflow.return_ticket, {"note": "reason"}),
-    Action.HOLD: (workflow.hold_ticket, {"note": "reason"}),
-    Action.RESUME: (workflow.resume_ticket, {"note": "note"}),
-    Action.REQUEST_EXTENSION: (workflow.request_extension, {"days": "days", "note": "reason"}),
-    Action.APPROVE_EXTENSION: (workflow.approve_extension, {"note": "note"}),
-    Action.DENY_EXTENSION: (workflow.deny_extension, {"note": "note"}),
-    Action.RESOLVE: (workflow.resolve_ticket, {"outcome": "outcome", "note": "note"}),
-    Action.APPROVE_EXPLANATION: (workflow.approve_explanation, {"note": "note"}),
-    Action.REJECT_EXPLANATION: (workflow.reject_explanation, {"note": "note"}),
-    Action.CONFIRM: (workflow.confirm_ticket, {"note": "note"}),
-    Action.REOPEN: (workflow.reopen_ticket, {"note": "reason"}),
-    Action.WITHDRAW: (workflow.withdraw_ticket, {"note": "reason"}),
-    Action.RATE: (workflow.rate_ticket, {"score": "score", "note": "note"}),
-}
+from tickets.models import Kind, Ticket
 
 
 class TicketActionForm(forms.Form):
+    """One ticket's workflow actions (tickets.actions): the choice offers only what this user
+    may do now, and the fields are those of the registry; each action uses its own."""
+
     action = forms.ChoiceField(label=_("操作"))
-    note = forms.CharField(
-        label=_("理由 / 说明"),
+    reason = forms.CharField(
+        label=_("理由"),
+        required=False,
+        max_length=workflow.MAX_NOTE,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+    )
+    reply = forms.CharField(
+        label=_("答复企业（企业可见）"),
         required=False,
         max_length=workflow.MAX_TEXT,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
     )
-    outcome = forms.ChoiceField(
-        label=_("办理结果"),
+    note = forms.CharField(
+        label=_("内部备注（企业不可见）"),
         required=False,
-        choices=[("", "—")] + [c for c in Outcome.choices if c[0]],
+        max_length=workflow.MAX_NOTE,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
     )
-    days = forms.IntegerField(label=_("延期工作日"), required=False, min_value=1, max_value=30)
+    outcome = forms.ChoiceField(
+        label=_("办理结果"), required=False, choices=[("", "—"), *actions.OUTCOME_CHOICES]
+    )
+    days = forms.IntegerField(label=_("延期工作日"), required=False, min_value=1, max_value=365)
     department = forms.ModelChoiceField(
         label=_("分派至"), required=False, queryset=Department.objects.filter(is_active=True)
     )
     score = forms.IntegerField(label=_("满意度（1–5）"), required=False, min_value=1, max_value=5)
 
-    def __init__(self, *args, ticket: Ticket, **kwargs):
+    def __init__(self, *args, ticket: Ticket, user, **kwargs):
         super().__init__(*args, **kwargs)
-        allowed = set(workflow.allowed_actions(ticket.status))
         self.fields["action"].choices = [
-            (action, Action(action).label) for action in ADMIN_ACTIONS if action in allowed
+            (spec.name, spec.label) for spec in actions.available(user, ticket)
         ]
 
     def call(self, *, ticket: Ticket, actor):
-        """Run the chosen workflow function; domain errors propagate to the caller."""
-        action = self.cleaned_data["action"]
-        function, mapping = ADMIN_ACTIONS[action]
-        kwargs = {}
-        for field, argument in mapping.items():
-            value = self.cleaned_data.get(field)
-            if field == "department":
+        """Run the chosen action with its fields' values; the workflow validates them (a
+        missing reason, outcome or department is its InvalidInput), and domain errors
+        propagate to the caller."""
+        spec = actions.ACTIONS[self.cleaned_data["action"]]
+        values = {}
+        for field in spec.fields:
+            value = self.cleaned_data.get(field.name)
+            if field.kind == actions.DEPARTMENT:
                 value = value.pk if value else None
-            if value in (None, "") and field != "note":
-                raise workflow.InvalidInput(
-                    _("请填写“%(field)s”。") % {"field": self.fields[field].label}, field=field
-                )
-            kwargs[argument] = value or ""
-        return function(ticket_id=ticket.pk, actor=actor, **kwargs)
+            values[field.name] = "" if value is None and field.kind == actions.TEXT else value
+        return actions.perform(spec, ticket_id=ticket.pk, actor=actor, values=values)
 
 
 class SubmitOnBehalfForm(forms.ModelForm):
@@ -94,3 +83,77 @@ class SubmitOnBehalfForm(forms.ModelForm):
     class Meta:
         model = Ticket
         fields = ["enterprise", "kind", "category", "title", "description", "amount", "chain"]
+
+
+# --- entering a year of the working calendar ---------------------------------------------------
+
+
+class HolidayRangeForm(forms.Form):
+    """One holiday range of the notice; an empty row is ignored."""
+
+    name = forms.CharField(label=_("节日"), max_length=40, required=False)
+    first = forms.DateField(
+        label=_("放假开始"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    last = forms.DateField(
+        label=_("放假结束"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+    def clean(self):
+        data = super().clean()
+        filled = [data.get(name) not in (None, "") for name in ("name", "first", "last")]
+        if any(filled) and not all(filled):
+            raise forms.ValidationError(_("请填写节日名称、放假开始和结束日期（或清空整行）。"))
+        return data
+
+    def holiday(self) -> Holiday | None:
+        data = self.cleaned_data
+        if not data.get("name"):
+            return None
+        return Holiday(data["name"].strip(), data["first"], data["last"])
+
+
+HolidayRangeFormSet = forms.formset_factory(HolidayRangeForm, extra=3, max_num=30)
+
+
+class CalendarYearForm(forms.Form):
+    """The rest of the notice: its title and the make-up working days (调休上班)."""
+
+    source = forms.CharField(
+        label=_("依据（通知名称、文号）"),
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(),
+    )
+    workdays = forms.CharField(
+        label=_("调休上班日"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 70}),
+        help_text=_("周六或周日上班的日期，用顿号、逗号或空格分隔，如：2月20日、2027-10-09。"),
+    )
+
+    def __init__(self, *args, year: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.year = year
+
+    def clean_workdays(self) -> list:
+        try:
+            return parse_dates(self.cleaned_data.get("workdays") or "", self.year)
+        except ValueError as error:
+            raise forms.ValidationError(str(error)) from None
+
+
+def schedule_from_forms(form: CalendarYearForm, formset) -> Schedule | None:
+    """The schedule the page describes; None (with errors on the form) when it cannot be one."""
+    if not (form.is_valid() and formset.is_valid()):
+        return None
+    holidays = tuple(h for h in (f.holiday() for f in formset.forms) if h is not None)
+    schedule = Schedule(form.year, holidays, tuple(form.cleaned_data["workdays"]))
+    problems = schedule.problems()
+    for problem in problems:
+        form.add_error(None, problem)
+    return None if problems else schedule

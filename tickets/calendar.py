@@ -7,9 +7,11 @@ day on the N-th working day after t's day when t falls on a working day, and the
 the N-th working day when t falls on a rest day. Pausing the clock (挂起) and resuming it
 moves a deadline by exactly the working time the ticket was paused.
 
-Everything is computed in Asia/Shanghai local time. A computation that touches a year the
-calendar has no data for raises CalendarMissing: we never guess Monday-Friday, because
-the State Council's schedule moves working days onto weekends every year.
+Everything is computed in Asia/Shanghai local time. A year is either confirmed (staff
+entered or accepted the State Council's schedule) or provisional (the statutory holidays
+alone, without the 调休 make-up days, until the schedule is confirmed); a deadline that
+touches a provisional year is marked 暂定 by the caller (`is_provisional`). A computation
+that touches a year with neither raises CalendarMissing: we never guess Monday-Friday.
 """
 
 from __future__ import annotations
@@ -39,26 +41,48 @@ def _days_in_year(year: int) -> int:
     return 366 if _stdlib_calendar.isleap(year) else 365
 
 
-class WorkCalendar:
-    """An immutable view of complete calendar years: date -> is working day."""
+def _complete_years(days: Mapping[dt.date, bool]) -> frozenset[int]:
+    per_year: dict[int, int] = {}
+    for day in days:
+        per_year[day.year] = per_year.get(day.year, 0) + 1
+    return frozenset(y for y, n in per_year.items() if n == _days_in_year(y))
 
-    def __init__(self, days: Mapping[dt.date, bool]):
-        per_year: dict[int, int] = {}
-        for day in days:
-            per_year[day.year] = per_year.get(day.year, 0) + 1
+
+class WorkCalendar:
+    """An immutable view of complete calendar years: date -> is working day.
+
+    `days` are the confirmed years (`years`); `provisional` may add further years
+    (`provisional_years`), used for arithmetic like the others where no confirmed data exists.
+    """
+
+    def __init__(
+        self, days: Mapping[dt.date, bool], provisional: Mapping[dt.date, bool] | None = None
+    ):
         # Only complete years count as covered: a half-entered year is not data.
-        self.years = frozenset(y for y, n in per_year.items() if n == _days_in_year(y))
+        self.years = _complete_years(days)
+        extra = _complete_years(provisional or {}) - self.years
+        self.provisional_years = extra
+        self._covered = self.years | extra
         self._working = {d: w for d, w in days.items() if d.year in self.years}
+        if extra:
+            self._working.update((d, w) for d, w in provisional.items() if d.year in extra)
         self._working_dates = sorted(d for d, w in self._working.items() if w)
 
     def __repr__(self):
-        return f"<WorkCalendar years={sorted(self.years)}>"
+        return (
+            f"<WorkCalendar years={sorted(self.years)}"
+            f" provisional={sorted(self.provisional_years)}>"
+        )
 
     # --- days -------------------------------------------------------------------------
     def require_years(self, first: int, last: int) -> None:
         for year in range(min(first, last), max(first, last) + 1):
-            if year not in self.years:
+            if year not in self._covered:
                 raise CalendarMissing(year)
+
+    def is_provisional(self, moment: dt.datetime | None) -> bool:
+        """Does this instant fall in a provisional (unconfirmed) year?"""
+        return moment is not None and _local(moment).year in self.provisional_years
 
     def is_working_day(self, day: dt.date) -> bool:
         self.require_years(day.year, day.year)
@@ -81,7 +105,7 @@ class WorkCalendar:
             year = start_year + (1 if index >= 0 else -1)
             # Name the first missing year in the direction we ran off the data.
             step = 1 if index >= 0 else -1
-            while year in self.years:
+            while year in self._covered:
                 year += step
             raise CalendarMissing(year)
         day = self._working_dates[index]

@@ -45,8 +45,7 @@ from tickets import categories, routing, routing_store
 from tickets.calendar import DAY, SHANGHAI, CalendarMissing, WorkCalendar
 from tickets.calendar_store import load_calendar
 from tickets.models import Outcome, Status, Ticket, TicketEvent, TicketNumberCounter
-from tickets.sla import load_sla
-from tickets.sweeps import REMINDER_GRACE_DAYS
+from tickets.sla import REMINDER_GRACE_DAYS, load_sla
 
 DEFAULT_NOW = dt.datetime(2026, 11, 20, 10, 0, tzinfo=SHANGHAI)
 DEFAULT_SEED = 20261120

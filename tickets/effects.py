@@ -17,7 +17,8 @@ SEND_DIGEST = "tickets.send_digest"
 ALERT_STAFF = "tickets.alert_staff"
 
 
-def send_now(task_name: str, *args) -> bool:
+def publish(task_name: str, *args) -> bool:
+    """Queue a task now; False (and logged) when the broker refused it."""
     try:
         current_app.send_task(task_name, args=args)
     except Exception:
@@ -30,4 +31,4 @@ def send_now(task_name: str, *args) -> bool:
 
 def publish_on_commit(task_name: str, *args) -> None:
     """Queue a task once the current transaction commits (immediately outside one)."""
-    transaction.on_commit(lambda: send_now(task_name, *args), robust=True)
+    transaction.on_commit(lambda: publish(task_name, *args), robust=True)

@@ -1,8 +1,16 @@
 """The process: tickets, their append-only history, routing rules, SLA policies, calendar."""
 
+from __future__ import annotations
+
+import datetime as dt
+import math
+import operator
+from dataclasses import dataclass
+from functools import reduce
+
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -56,6 +64,67 @@ class SlaStage(models.IntegerChoices):
     FRESH = 0, _("正常")
     WARNED = 1, _("已预警")  # yellow card sent before the resolve deadline
     REMINDED = 2, _("已催办")  # reminder sent after the accept deadline
+    SUPERVISED = 3, _("已督办")  # overdue at the top tier: on the supervision list, not swept
+
+
+# The step each open status waits for and the deadline it is held to: the one table behind
+# "overdue" — the query (TicketQuerySet.overdue), the instance check (Ticket.is_overdue) and
+# how late a ticket is (lateness) all read it, so they cannot drift apart. Every other status
+# (not yet routed, on hold, answered, closed …) is never overdue.
+OVERDUE_DEADLINES = {
+    Status.ASSIGNED: ("accept_due_at", _("签收")),
+    Status.IN_PROGRESS: ("resolve_due_at", _("办结")),
+}
+
+
+@dataclass(frozen=True)
+class Lateness:
+    step: str  # 签收 / 办结
+    due: dt.datetime
+    days: int  # calendar days past the deadline, a started day counting as one (超期天数)
+
+
+def lateness(ticket, now: dt.datetime) -> Lateness | None:
+    """How late ``ticket`` is at ``now`` (None: not overdue). ``ticket`` is a Ticket or any
+    row with its ``status`` and deadline attributes (the report listing's rows)."""
+    deadline = OVERDUE_DEADLINES.get(ticket.status)
+    if deadline is None:
+        return None
+    field, step = deadline
+    due = getattr(ticket, field)
+    if due is None or due >= now:
+        return None
+    return Lateness(step=step, due=due, days=math.ceil((now - due).total_seconds() / 86400))
+
+
+class TicketQuerySet(models.QuerySet):
+    @staticmethod
+    def _overdue(now: dt.datetime) -> Q:
+        return reduce(
+            operator.or_,
+            (
+                Q(status=status, **{f"{field}__lt": now})
+                for status, (field, _step) in OVERDUE_DEADLINES.items()
+            ),
+        )
+
+    def overdue(self, now: dt.datetime) -> TicketQuerySet:
+        """Open tickets past the deadline of their current step at ``now`` (the partial
+        indexes ticket_open_accept_due / ticket_open_resolve_due find them)."""
+        return self.filter(self._overdue(now))
+
+    def not_overdue(self, now: dt.datetime) -> TicketQuerySet:
+        return self.exclude(self._overdue(now))
+
+    def most_overdue_first(self) -> TicketQuerySet:
+        """Ordered by the deadline of the current step, the earliest (the most overdue) first."""
+        due = models.Case(
+            *(
+                models.When(status=status, then=F(field))
+                for status, (field, _s) in OVERDUE_DEADLINES.items()
+            )
+        )
+        return self.order_by(due.asc(nulls_last=True), "pk")
 
 
 class Ticket(models.Model):
@@ -103,7 +172,9 @@ class Ticket(models.Model):
     outcome = models.CharField(
         _("办理结果"), max_length=20, choices=Outcome.choices, blank=True, default=""
     )
-    outcome_note = models.TextField(_("办理说明"), blank=True, max_length=5000)
+    # The reply to the enterprise that came with the outcome (答复企业); the enterprise reads it
+    # once the outcome stands (an "explained" answer only after the tier above approved it).
+    outcome_note = models.TextField(_("答复企业"), blank=True, max_length=5000)
 
     created_at = models.DateTimeField(_("提交时间"), default=timezone.now)
     updated_at = models.DateTimeField(_("更新时间"), default=timezone.now)
@@ -116,6 +187,16 @@ class Ticket(models.Model):
     # The next instant the escalation sweep must look at this ticket (yellow card, reminder,
     # escalation, auto-close); null when nothing is scheduled. Each transition recomputes it.
     escalate_at = models.DateTimeField(_("下次检查时间"), null=True, blank=True)
+    # 暂定: a deadline above lies in a year whose working calendar staff have not confirmed
+    # yet (tickets.calendar_store): it was computed from the statutory holidays alone and is
+    # recomputed when the year is confirmed.
+    deadlines_provisional = models.BooleanField(
+        _("时限暂定"),
+        default=False,
+        help_text=_(
+            "时限落在工作日历尚未确认的年份，暂按法定节假日（不含调休）计算，确认后自动重算。"
+        ),
+    )
     sla_stage = models.PositiveSmallIntegerField(
         _("时限阶段"), choices=SlaStage.choices, default=SlaStage.FRESH
     )
@@ -154,6 +235,8 @@ class Ticket(models.Model):
     idempotency_key = models.CharField(_("幂等键"), max_length=80, blank=True, default="")
     # SHA-256 of the submitted body: the same key with another body is a client error.
     request_fingerprint = models.CharField(max_length=64, blank=True, default="")
+
+    objects = TicketQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("诉求")
@@ -245,6 +328,13 @@ class Ticket(models.Model):
                 condition=Q(supervised=True),
                 name="ticket_supervised_list",
             ),
+            # Confirming a calendar year: WHERE deadlines_provisional (a few tickets, late in
+            # the year; none most of the time — the index stays tiny).
+            models.Index(
+                fields=["id"],
+                condition=Q(deadlines_provisional=True),
+                name="ticket_provisional",
+            ),
         ]
 
     def __str__(self):
@@ -254,13 +344,8 @@ class Ticket(models.Model):
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
-    def is_overdue(self, now=None) -> bool:
-        now = now or timezone.now()
-        if self.status == Status.ASSIGNED and self.accept_due_at:
-            return self.accept_due_at < now
-        if self.status == Status.IN_PROGRESS and self.resolve_due_at:
-            return self.resolve_due_at < now
-        return False
+    def is_overdue(self, now: dt.datetime | None = None) -> bool:
+        return lateness(self, now or timezone.now()) is not None
 
 
 class TicketNumberCounter(models.Model):
@@ -354,7 +439,12 @@ class TicketEvent(models.Model):
         db_index=False,  # event_reviewer (partial)
     )
     level = models.CharField(_("层级"), max_length=10, choices=Tier.choices)
-    note = models.TextField(_("说明"), blank=True)
+    # What staff write to each other (return reasons, dispatch notes, review comments, the
+    # sweep's and routing's own notes): never shown to the enterprise.
+    note = models.TextField(_("内部备注"), blank=True)
+    # What the enterprise may read: a department's reply (答复企业), or the enterprise's own
+    # words (reopen and withdrawal reasons, its rating comment).
+    reply = models.TextField(_("答复企业"), blank=True)
     created_at = models.DateTimeField(_("时间"), default=timezone.now)
     # The identity of one sweep step ("escalate@<instant>"): a breach is acted on at most once
     # even if two sweeps race or a worker dies and its task is redelivered.
@@ -434,18 +524,75 @@ class CalendarDay(models.Model):
         return f"{self.date} {'工作日' if self.is_working else '休息日'}"
 
 
+# The SLA defaults, in working days: Shandong 12345 practice (DESIGN.md §2). The one
+# definition: SlaPolicy's field defaults, tickets.sla (a kind and level without a policy row)
+# and the reference data (fixtures/weihai_reference.json names only what differs) use it.
+SLA_DEFAULTS = {
+    "accept_days": 1,
+    "return_window_days": 2,
+    "max_extension_days": 10,
+    "auto_close_days": 5,
+}
+# Handling time grows with the tier.
+DEFAULT_RESOLVE_DAYS = {Tier.DISTRICT: 5, Tier.CITY: 10, Tier.LEADER: 15}
+
+
+def default_sla(level: str) -> dict[str, int]:
+    """The default policy values at `level`, by SlaPolicy field name."""
+    return {**SLA_DEFAULTS, "resolve_days": DEFAULT_RESOLVE_DAYS[level]}
+
+
+class CalendarYear(models.Model):
+    """A year of the working calendar that staff confirmed (from the State Council's notice, or
+    the official schedule the `holidays` package carries). Its days are the CalendarDay rows;
+    a year without this row is provisional: statutory holidays only, no 调休."""
+
+    year = models.PositiveSmallIntegerField(_("年份"), primary_key=True)
+    source = models.CharField(
+        _("依据"), max_length=200, help_text=_("如：国务院办公厅关于2027年部分节假日安排的通知")
+    )
+    # As entered (the notice's ranges): [{"name", "first", "last"}] and ["YYYY-MM-DD", …].
+    holidays = models.JSONField(_("放假安排"), default=list, blank=True)
+    workdays = models.JSONField(_("调休上班日"), default=list, blank=True)
+    confirmed_at = models.DateTimeField(_("确认时间"), default=timezone.now)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("确认人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("年度工作日历")
+        verbose_name_plural = _("年度工作日历")
+        ordering = ["-year"]
+
+    def __str__(self):
+        return str(self.year)
+
+
 class SlaPolicy(models.Model):
     """Working-day time limits for one kind at one level (12345 practice by default)."""
 
     kind = models.CharField(_("清单类别"), max_length=16, choices=Kind.choices)
     level = models.CharField(_("层级"), max_length=10, choices=Tier.choices)
-    accept_days = models.PositiveSmallIntegerField(_("签收时限（工作日）"), default=1)
-    resolve_days = models.PositiveSmallIntegerField(_("办结时限（工作日）"), default=5)
-    return_window_days = models.PositiveSmallIntegerField(_("可退单期限（工作日）"), default=2)
-    max_extension_days = models.PositiveSmallIntegerField(_("最长延期（工作日）"), default=10)
+    accept_days = models.PositiveSmallIntegerField(
+        _("签收时限（工作日）"), default=SLA_DEFAULTS["accept_days"]
+    )
+    resolve_days = models.PositiveSmallIntegerField(
+        _("办结时限（工作日）"), default=DEFAULT_RESOLVE_DAYS[Tier.DISTRICT]
+    )
+    return_window_days = models.PositiveSmallIntegerField(
+        _("可退单期限（工作日）"), default=SLA_DEFAULTS["return_window_days"]
+    )
+    max_extension_days = models.PositiveSmallIntegerField(
+        _("最长延期（工作日）"), default=SLA_DEFAULTS["max_extension_days"]
+    )
     auto_close_days = models.PositiveSmallIntegerField(
         _("自动关闭（工作日）"),
-        default=5,
+        default=SLA_DEFAULTS["auto_close_days"],
         help_text=_("办结后企业未确认、未重办，满此工作日数自动关闭。"),
     )
 

@@ -23,7 +23,7 @@ from django.db import models, transaction
 
 from enterprises.models import Department, District, IndustryChain, IndustryCluster, Tier
 from tickets import calendar_store, categories
-from tickets.models import CalendarDay, RoutingRule, SlaPolicy
+from tickets.models import CalendarDay, RoutingRule, SlaPolicy, default_sla
 
 DEFAULT_PATH = Path(settings.BASE_DIR) / "fixtures" / "weihai_reference.json"
 
@@ -333,22 +333,19 @@ class _Loader:
         return counts
 
     def load_sla_policy(self, data: dict) -> Counts:
+        """A policy row per entry: the 12345 defaults at its level (tickets.models.default_sla)
+        except for the values the entry names."""
         counts = Counts()
-        fields = [
-            "accept_days",
-            "resolve_days",
-            "return_window_days",
-            "max_extension_days",
-            "auto_close_days",
-        ]
-        rows = [
-            (
-                (entry["kind"], entry["level"]),
-                {"kind": entry["kind"], "level": entry["level"]}
-                | {name: entry[name] for name in fields if name in entry},
-            )
-            for entry in _section(data, "sla_policies")
-        ]
+        rows = []
+        for entry in _section(data, "sla_policies"):
+            kind, level = entry["kind"], entry["level"]
+            if level not in Tier.values:
+                raise ReferenceDataError(
+                    f"sla_policies[{kind}/{level}].level：应为 {'、'.join(Tier.values)} 之一。"
+                )
+            defaults = default_sla(level)
+            values = defaults | {name: entry[name] for name in defaults if name in entry}
+            rows.append(((kind, level), {"kind": kind, "level": level} | values))
         existing = {(p.kind, p.level): p for p in SlaPolicy.objects.all()}
         self.upsert(SlaPolicy, "sla_policies", rows, existing, counts)
         return counts

@@ -4,9 +4,10 @@ ticket a user may not see is simply not found (404), never "forbidden"."""
 from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils.translation import gettext
 
 from tickets.actors import actor_for
-from tickets.models import Ticket, TicketEvent
+from tickets.models import Status, Ticket, TicketEvent
 
 
 def visible_tickets(user, queryset: QuerySet | None = None) -> QuerySet:
@@ -61,3 +62,63 @@ def department_slice(user, queryset: QuerySet | None = None) -> QuerySet:
 def ticket_for(user, pk) -> Ticket:
     """One visible ticket or Ticket.DoesNotExist."""
     return visible_tickets(user).get(pk=pk)
+
+
+# --- what an enterprise may read of a ticket ----------------------------------------------------
+
+Action = TicketEvent.Action
+# Steps between staff that an enterprise does not see at all: the sweep's cards and reminders
+# to the department, extension requests and their refusal, a negative answer sent back.
+# (Every other step is shown with its status, departments and date, and its reply; never its
+# internal note, nor who on the staff acted.)
+STAFF_ONLY_ACTIONS = frozenset(
+    {
+        Action.WARN,
+        Action.REMIND,
+        Action.REQUEST_EXTENSION,
+        Action.DENY_EXTENSION,
+        Action.REJECT_EXPLANATION,
+    }
+)
+
+
+def is_staff_view(user) -> bool:
+    """Staff read everything; an enterprise account (or anyone else) reads the public part."""
+    actor = actor_for(user)
+    return actor.enterprise_id is None and (actor.is_staff_member or actor.is_system)
+
+
+def enterprise_sees(event: TicketEvent) -> bool:
+    return event.action not in STAFF_ONLY_ACTIONS
+
+
+def public_reply(event: TicketEvent) -> str:
+    # A negative answer ("explained") reaches the enterprise only once the tier above
+    # approved it: the approval carries the reply; the resolve step shows without it.
+    if event.action == Action.RESOLVE and event.to_status == Status.PENDING_REVIEW:
+        return ""
+    return event.reply
+
+
+def public_actor(event: TicketEvent, enterprise_id: int) -> str:
+    """Who acted, as an enterprise is told: itself, the system, or a department's staff —
+    never a staff member's name."""
+    if event.actor_id is None:
+        return gettext("系统")
+    account = getattr(event.actor, "enterprise_account", None)
+    if account is not None and account.enterprise_id == enterprise_id:
+        return gettext("本企业")
+    return gettext("工作人员")
+
+
+def timeline_for(user, ticket: Ticket) -> list[TicketEvent]:
+    """The ticket's events this user may read, oldest first (uses a prefetched `events`)."""
+    events = list(ticket.events.all())
+    if is_staff_view(user):
+        return events
+    return [event for event in events if enterprise_sees(event)]
+
+
+def outcome_is_public(ticket: Ticket) -> bool:
+    """An outcome and its reply are the enterprise's to read once they stand."""
+    return ticket.status != Status.PENDING_REVIEW

@@ -1,4 +1,4 @@
-"""Celery tasks: thin interfaces over the workflow, sweeps and notifications.
+"""Celery tasks: thin interfaces over the workflow, the sweeps and notifications.
 
 Ids in, one call out. acks_late + task_reject_on_worker_lost (settings) mean a task whose
 worker dies runs again, so each one is idempotent: routing re-checks the status, sweeps
@@ -14,7 +14,7 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 from django.utils.dateparse import parse_datetime
 
-from tickets import effects, notifications, sweeps, workflow
+from tickets import calendar_store, effects, escalation, notifications, sla, workflow
 from tickets.errors import WorkflowError
 
 logger = logging.getLogger(__name__)
@@ -47,18 +47,18 @@ def route_ticket(ticket_id: int) -> str:
 
 @shared_task(name="tickets.escalation_sweep", acks_late=True, **RETRY)
 def escalation_sweep(now: str | None = None) -> dict:
-    result = sweeps.escalate_overdue(now=_instant(now))
+    result = escalation.escalate_overdue(now=_instant(now))
     return {"counts": dict(result.counts), "skipped": result.skipped}
 
 
 @shared_task(name="tickets.reroute_sweep", acks_late=True, **RETRY)
 def reroute_sweep(now: str | None = None) -> int:
-    return sweeps.reroute_stale(now=_instant(now))
+    return workflow.reroute_stale(now=_instant(now))
 
 
 @shared_task(name="tickets.recompute_deadlines", acks_late=True, **RETRY)
 def recompute_deadlines() -> int:
-    return sweeps.recompute_deadlines()
+    return sla.recompute_deadlines()
 
 
 @shared_task(name=effects.NOTIFY_EVENT, acks_late=True, **RETRY)
@@ -74,3 +74,8 @@ def send_digest(sweep_id: str, event_ids: list[int]) -> int:
 @shared_task(name=effects.ALERT_STAFF, acks_late=True, **RETRY)
 def alert_staff(key: str, subject: str, body: str) -> bool:
     return notifications.alert_staff(key, subject, body)
+
+
+@shared_task(name="tickets.watch_calendar", acks_late=True, **RETRY)
+def watch_calendar(now: str | None = None) -> dict:
+    return calendar_store.watch_calendar(now=_instant(now))

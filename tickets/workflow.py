@@ -15,15 +15,17 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from enterprises.models import Department, Enterprise
-from tickets import categories, effects, policy
+from tickets import calendar_store, categories, effects, policy
 from tickets.actors import Actor, actor_for
 from tickets.calendar import CalendarMissing
 from tickets.errors import (
@@ -43,6 +45,7 @@ from tickets.models import (
 )
 from tickets.sla import SCHEDULE_FIELDS, Sla, load_sla
 
+logger = logging.getLogger(__name__)
 S = Status
 Action = TicketEvent.Action
 
@@ -62,7 +65,6 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
     Action.APPROVE_EXPLANATION: (frozenset({S.PENDING_REVIEW}), S.RESOLVED),
     Action.REJECT_EXPLANATION: (frozenset({S.PENDING_REVIEW}), S.IN_PROGRESS),
     Action.CONFIRM: (frozenset({S.RESOLVED}), S.CLOSED),
-    Action.AUTO_CLOSE: (frozenset({S.RESOLVED}), S.CLOSED),
     Action.REOPEN: (frozenset({S.RESOLVED}), S.IN_PROGRESS),
     Action.WITHDRAW: (
         frozenset(
@@ -71,7 +73,8 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
         S.WITHDRAWN,
     ),
     Action.RATE: (frozenset({S.RESOLVED, S.CLOSED}), None),
-    # Applied by the escalation sweep (tickets.escalation), in bulk:
+    # Taken by the escalation sweep (tickets.escalation), in bulk:
+    Action.AUTO_CLOSE: (frozenset({S.RESOLVED}), S.CLOSED),
     Action.WARN: (frozenset({S.IN_PROGRESS}), None),
     Action.REMIND: (frozenset({S.ASSIGNED}), None),
     Action.ESCALATE: (frozenset({S.ASSIGNED, S.IN_PROGRESS}), S.ASSIGNED),
@@ -105,6 +108,9 @@ class _Change:
         self.from_department_id = ticket.department_id
         self.fields: set[str] = set()
         self.reviewer_id: int | None = None  # set when the tier above must decide
+        # What the enterprise may read (答复企业, or its own words); `apply` returns the
+        # internal note (内部备注), which staff alone see.
+        self.reply = ""
 
     def ask_tier_above(self) -> None:
         self.reviewer_id = (
@@ -144,7 +150,7 @@ def _run(
     sla: Sla | None = None,
 ) -> Ticket:
     """Lock, check, apply, record one event, schedule notifications. `apply` mutates the
-    change and returns the event note."""
+    change (and may set `change.reply`) and returns the event's internal note."""
     actor = actor_for(actor)
     now = now or timezone.now()
     try:
@@ -164,7 +170,7 @@ def _run(
             _save(change)
             event = _record(change, note)
     except CalendarMissing as missing:
-        _alert_calendar_missing(missing.year, now)
+        calendar_store.alert_calendar_missing(missing.year, now=now)
         raise CalendarUnavailable(missing.year) from None
     effects.publish_on_commit(effects.NOTIFY_EVENT, event.pk)
     return ticket
@@ -173,6 +179,9 @@ def _run(
 def _save(change: _Change) -> None:
     ticket = change.ticket
     change.set(updated_at=change.now)
+    provisional = change.sla.provisional(ticket)
+    if provisional != ticket.deadlines_provisional:
+        change.set(deadlines_provisional=provisional)
     values = {name: getattr(ticket, name) for name in change.fields}
     # Compare-and-set on the status we checked: correct even where the row lock is a no-op.
     updated = Ticket.objects.filter(pk=ticket.pk, status=change.from_status).update(**values)
@@ -193,20 +202,8 @@ def _record(change: _Change, note: str) -> TicketEvent:
         reviewer_id=change.reviewer_id,
         level=ticket.level,
         note=note,
+        reply=change.reply,
         created_at=change.now,
-    )
-
-
-def _alert_calendar_missing(year: int, now: dt.datetime) -> None:
-    effects.send_now(
-        effects.ALERT_STAFF,
-        f"calendar-missing:{year}:{timezone.localdate(now).isoformat()}",
-        _("工作日历缺少 %(year)s 年数据") % {"year": year},
-        _(
-            "系统在计算办理时限时发现工作日历缺少 %(year)s 年的数据，相关诉求暂时无法分派或"
-            "推进。请在管理后台“工作日历”中录入国务院办公厅公布的 %(year)s 年节假日安排。"
-        )
-        % {"year": year},
     )
 
 
@@ -349,19 +346,36 @@ def _existing_for_key(enterprise_id: int, key: str, fingerprint: str) -> Ticket 
     return existing
 
 
+def assignment_fields(
+    sla: Sla, *, kind: str, department_id: int, level: str, now: dt.datetime
+) -> dict:
+    """What (re)assigning a ticket to a department sets — on routing, dispatch and
+    escalation: the department must sign for it, and a new round of handling starts (both
+    clocks from `now`, no hold time or extension carried over)."""
+    accept_due, resolve_due = sla.assignment_deadlines(kind, level, now)
+    return {
+        "department_id": department_id,
+        "level": level,
+        "assigned_at": now,
+        "accepted_at": None,
+        "accept_due_at": accept_due,
+        "resolve_due_at": resolve_due,
+        "clock_started_at": now,
+        "paused_seconds": 0,
+        "extension_days": 0,
+        "extension_requested_days": None,
+    }
+
+
 def _assign(change: _Change, department_id: int, level: str) -> None:
-    accept_due, resolve_due = change.sla.assignment_deadlines(change.ticket.kind, level, change.now)
     change.set(
-        department_id=department_id,
-        level=level,
-        assigned_at=change.now,
-        accepted_at=None,
-        accept_due_at=accept_due,
-        resolve_due_at=resolve_due,
-        clock_started_at=change.now,
-        paused_seconds=0,
-        extension_days=0,
-        extension_requested_days=None,
+        **assignment_fields(
+            change.sla,
+            kind=change.ticket.kind,
+            department_id=department_id,
+            level=level,
+            now=change.now,
+        )
     )
     change.schedule()
 
@@ -390,6 +404,32 @@ def route_ticket(*, ticket_id: int, now: dt.datetime | None = None, routing_data
     return _run(ticket_id, Action.ROUTE, None, apply, now=now)
 
 
+def reroute_stale(*, now: dt.datetime | None = None, limit: int = 5000) -> int:
+    """Route tickets still `submitted` past the grace period (their routing task was lost,
+    e.g. the broker was down at submission). Returns how many were routed."""
+    from tickets import routing_store
+
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(seconds=settings.REROUTE_GRACE_SECONDS)
+    ids = list(
+        Ticket.objects.filter(status=Status.SUBMITTED, created_at__lte=cutoff)
+        .order_by("created_at")
+        .values_list("id", flat=True)[:limit]
+    )
+    if not ids:
+        return 0
+    routing_data = (routing_store.load_rules(), routing_store.load_directory())
+    routed = 0
+    for ticket_id in ids:
+        try:
+            route_ticket(ticket_id=ticket_id, now=now, routing_data=routing_data)
+            routed += 1
+        except WorkflowError as error:
+            # Routed meanwhile by its own task, or no calendar: logged, retried next sweep.
+            logger.info("re-route of ticket %s skipped: %s", ticket_id, error)
+    return routed
+
+
 def dispatch_ticket(
     *, ticket_id: int, actor, department_id: int, note: str = "", now=None
 ) -> Ticket:
@@ -410,13 +450,14 @@ def dispatch_ticket(
 # --- the handling department --------------------------------------------------------------
 
 
-def accept_ticket(*, ticket_id: int, actor, now=None) -> Ticket:
+def accept_ticket(*, ticket_id: int, actor, note: str = "", reply: str = "", now=None) -> Ticket:
     """签收: the department takes the ticket on; the resolve clock is already running."""
 
     def apply(change: _Change) -> str:
         change.set(accepted_at=change.now)
         change.schedule()
-        return ""
+        change.reply = _text(reply, _("答复企业"), required=False)
+        return _text(note, _("内部备注"), required=False)
 
     return _run(ticket_id, Action.ACCEPT, actor, apply, now=now)
 
@@ -451,19 +492,21 @@ def return_ticket(*, ticket_id: int, actor, reason: str, now=None) -> Ticket:
     return _run(ticket_id, Action.RETURN, actor, apply, now=now)
 
 
-def hold_ticket(*, ticket_id: int, actor, reason: str, now=None) -> Ticket:
-    """挂起: pause the SLA clock, with a reason."""
+def hold_ticket(*, ticket_id: int, actor, reason: str, reply: str = "", now=None) -> Ticket:
+    """挂起: pause the SLA clock, with a reason (internal) and, if the enterprise should know
+    why (材料不全 …), a reply."""
 
     def apply(change: _Change) -> str:
         reason_text = _text(reason, _("挂起理由"), required=True)
         change.set(held_at=change.now)
         change.schedule()
+        change.reply = _text(reply, _("答复企业"), required=False)
         return reason_text
 
     return _run(ticket_id, Action.HOLD, actor, apply, now=now)
 
 
-def resume_ticket(*, ticket_id: int, actor, note: str = "", now=None) -> Ticket:
+def resume_ticket(*, ticket_id: int, actor, note: str = "", reply: str = "", now=None) -> Ticket:
     """Resume after a hold: the deadline moves by exactly the working time spent on hold."""
 
     def apply(change: _Change) -> str:
@@ -475,7 +518,8 @@ def resume_ticket(*, ticket_id: int, actor, note: str = "", now=None) -> Ticket:
             held_at=None,
         )
         change.schedule()
-        return _text(note, _("说明"), required=False)
+        change.reply = _text(reply, _("答复企业"), required=False)
+        return _text(note, _("内部备注"), required=False)
 
     return _run(ticket_id, Action.RESUME, actor, apply, now=now)
 
@@ -527,7 +571,9 @@ def approve_extension(*, ticket_id: int, actor, note: str = "", now=None) -> Tic
         )
         if ticket.status == S.IN_PROGRESS:
             change.schedule()
-        text = _text(note, _("说明"), required=False)
+        text = _text(note, _("审核意见"), required=False)
+        # The enterprise is told its deadline moved; the review comment stays internal.
+        change.reply = _("办结时限延长 %(days)s 个工作日") % {"days": days}
         return _("同意延期 %(days)s 个工作日") % {"days": days} + (f"：{text}" if text else "")
 
     return _run(ticket_id, Action.APPROVE_EXTENSION, actor, apply, now=now)
@@ -542,8 +588,12 @@ def deny_extension(*, ticket_id: int, actor, note: str = "", now=None) -> Ticket
     return _run(ticket_id, Action.DENY_EXTENSION, actor, apply, now=now)
 
 
-def resolve_ticket(*, ticket_id: int, actor, outcome: str, note: str, now=None) -> Ticket:
-    """办结 with an outcome. "explained" (cannot be solved) waits for the tier above."""
+def resolve_ticket(
+    *, ticket_id: int, actor, outcome: str, reply: str, note: str = "", now=None
+) -> Ticket:
+    """办结 with an outcome and the reply to the enterprise (答复企业); `note` is internal.
+    "explained" (cannot be solved) waits for the tier above, and the enterprise reads the
+    reply only once it is approved."""
 
     def apply(change: _Change) -> str:
         if outcome not in (Outcome.SOLVED, Outcome.BASICALLY_SOLVED, Outcome.EXPLAINED):
@@ -554,7 +604,7 @@ def resolve_ticket(*, ticket_id: int, actor, outcome: str, note: str, now=None) 
                 ),
                 field="outcome",
             )
-        text = _text(note, _("办理说明"), required=True, limit=MAX_TEXT)
+        text = _text(reply, _("答复企业"), required=True, limit=MAX_TEXT)
         status = S.PENDING_REVIEW if outcome == Outcome.EXPLAINED else S.RESOLVED
         change.set(
             status=status,
@@ -566,16 +616,19 @@ def resolve_ticket(*, ticket_id: int, actor, outcome: str, note: str, now=None) 
         change.schedule()
         if status == S.PENDING_REVIEW:
             change.ask_tier_above()
-        return text
+        change.reply = text
+        return _text(note, _("内部备注"), required=False)
 
     return _run(ticket_id, Action.RESOLVE, actor, apply, now=now)
 
 
 def approve_explanation(*, ticket_id: int, actor, note: str = "", now=None) -> Ticket:
-    """The tier above agrees the need cannot be met (否定答复): the answer stands."""
+    """The tier above agrees the need cannot be met (否定答复): the answer stands, and the
+    enterprise now reads it (this event carries the reply)."""
 
     def apply(change: _Change) -> str:
         change.schedule()
+        change.reply = change.ticket.outcome_note
         return _text(note, _("审核意见"), required=False)
 
     return _run(ticket_id, Action.APPROVE_EXPLANATION, actor, apply, now=now)
@@ -600,7 +653,8 @@ def confirm_ticket(*, ticket_id: int, actor, note: str = "", now=None) -> Ticket
     def apply(change: _Change) -> str:
         change.set(closed_at=change.now)
         change.schedule()
-        return _text(note, _("说明"), required=False)
+        change.reply = _text(note, _("说明"), required=False)
+        return ""
 
     return _run(ticket_id, Action.CONFIRM, actor, apply, now=now)
 
@@ -623,11 +677,13 @@ def reopen_ticket(*, ticket_id: int, actor, reason: str, now=None) -> Ticket:
             paused_seconds=0,
             extension_days=0,
         )
+        change.reply = reason_text
+        note = ""
         if count >= SUPERVISE_AFTER_REOPENS and not ticket.supervised:
             change.set(supervised=True, supervised_at=change.now)
-            reason_text += _("（第%(count)s次重办，列入督办）") % {"count": count}
+            note = _("第%(count)s次重办，列入督办") % {"count": count}
         change.schedule()
-        return reason_text
+        return note
 
     return _run(ticket_id, Action.REOPEN, actor, apply, now=now)
 
@@ -636,7 +692,8 @@ def withdraw_ticket(*, ticket_id: int, actor, reason: str = "", now=None) -> Tic
     def apply(change: _Change) -> str:
         change.set(extension_requested_days=None, held_at=None)
         change.schedule()
-        return _text(reason, _("撤回理由"), required=False)
+        change.reply = _text(reason, _("撤回理由"), required=False)
+        return ""
 
     return _run(ticket_id, Action.WITHDRAW, actor, apply, now=now)
 
@@ -651,52 +708,20 @@ def rate_ticket(*, ticket_id: int, actor, score: int, note: str = "", now=None) 
             raise IllegalTransition(Action.RATE, change.ticket.status, _("该诉求已评价过。"))
         text = _text(note, _("回访意见"), required=False, limit=500)
         change.set(satisfaction=score, satisfaction_note=text, rated_at=change.now)
-        return _("评分 %(score)s") % {"score": score} + (f"：{text}" if text else "")
+        change.reply = _("评分 %(score)s") % {"score": score} + (f"：{text}" if text else "")
+        return ""
 
     return _run(ticket_id, Action.RATE, actor, apply, now=now)
 
 
-# --- system -------------------------------------------------------------------------------
-
-
-def auto_close_ticket(*, ticket_id: int, now=None) -> Ticket:
-    """No reply from the enterprise within the policy's days after resolution."""
-
-    def apply(change: _Change) -> str:
-        change.set(closed_at=change.now)
-        change.schedule()
-        return _("办结后企业未在规定时间内反馈，自动关闭")
-
-    return _run(ticket_id, Action.AUTO_CLOSE, None, apply, now=now)
-
-
-ACTIONS: dict[str, Callable] = {
-    "accept": accept_ticket,
-    "return": return_ticket,
-    "hold": hold_ticket,
-    "resume": resume_ticket,
-    "extend": request_extension,
-    "approve_extension": approve_extension,
-    "deny_extension": deny_extension,
-    "resolve": resolve_ticket,
-    "approve_explanation": approve_explanation,
-    "reject_explanation": reject_explanation,
-    "confirm": confirm_ticket,
-    "reopen": reopen_ticket,
-    "withdraw": withdraw_ticket,
-    "rate": rate_ticket,
-    "dispatch": dispatch_ticket,
-}
-
 __all__ = [
-    "ACTIONS",
     "TRANSITIONS",
     "WorkflowError",
     "accept_ticket",
     "allowed_actions",
     "approve_explanation",
     "approve_extension",
-    "auto_close_ticket",
+    "assignment_fields",
     "confirm_ticket",
     "deny_extension",
     "dispatch_ticket",
@@ -704,6 +729,7 @@ __all__ = [
     "reject_explanation",
     "reopen_ticket",
     "request_extension",
+    "reroute_stale",
     "resolve_ticket",
     "resume_ticket",
     "return_ticket",

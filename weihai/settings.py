@@ -145,6 +145,11 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+# Seconds the dashboard and the statistics API reuse counted figures (reports.stats); the page
+# says how old they are. Scheduled reports always count live. 0 counts every request live.
+STATS_CACHE_SECONDS = env_int("STATS_CACHE_SECONDS", 120)
+if STATS_CACHE_SECONDS < 0:
+    raise ImproperlyConfigured("STATS_CACHE_SECONDS must be 0 or more.")
 
 # --- Security (check --deploy is clean when DEBUG is off) -----------------------------------
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
@@ -242,12 +247,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env_int("REROUTE_SWEEP_SECONDS", 120),
         "options": {"expires": 110},
     },
-    # The stored monthly counts behind city-wide figures (reports.rollup): months changed
-    # since the last build are counted live, so a longer interval costs speed, not accuracy.
-    "stats-rollup": {
-        "task": "reports.refresh_rollup",
-        "schedule": env_int("STATS_ROLLUP_SECONDS", 300),
-        "options": {"expires": 240},
+    # Recomputes deadlines left provisional after a calendar year was confirmed, and sends
+    # the day's alert (once a day, from 08:00) while this or, from 1 November, next year's
+    # working calendar is unconfirmed (tickets.calendar_store.watch_calendar).
+    "calendar-watch": {
+        "task": "tickets.watch_calendar",
+        "schedule": crontab(minute=7),
+        "options": {"expires": 3000},
     },
     "weekly-report": {
         "task": "reports.scheduled_report",

@@ -67,7 +67,7 @@ def test_concurrent_resolves_of_one_ticket_let_exactly_one_win(world):
 
     def resolver(client):
         return lambda: client.post(
-            f"/api/v1/tickets/{ticket.pk}/resolve/", {"outcome": "solved", "note": "已解决"}
+            f"/api/v1/tickets/{ticket.pk}/resolve/", {"outcome": "solved", "reply": "已解决"}
         )
 
     responses = race([resolver(client) for client in clients])

@@ -180,11 +180,14 @@ def test_detail_shows_the_timeline_deadlines_department_and_level(world):
         (e["action"], e["from_status"], e["to_status"], e["actor"], e["level"])
         for e in body["events"]
     ] == [
-        ("submit", None, "submitted", "enterprise-a", "district"),
+        ("submit", None, "submitted", "本企业", "district"),
         ("route", "submitted", "assigned", None, "district"),
-        ("accept", "assigned", "in_progress", "local-handler", "district"),
+        ("accept", "assigned", "in_progress", "工作人员", "district"),
     ]
     assert body["events"][1]["to_department"] == {"id": world.local.pk, "name": world.local.name}
+    # Staff read who acted by name.
+    staff = client_for(world.handler).get(f"/api/v1/tickets/{ticket.pk}/").json()
+    assert [e["actor"] for e in staff["events"]] == ["enterprise-a", None, "local-handler"]
 
 
 @pytest.mark.parametrize("path", ["abc", "0", "-1", "1.5", "99999999999999999999", "%E4%B8%AD"])

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 ID_RULES = {
     "get /api/v1/tickets/{id}/": None,
     "post /api/v1/tickets/{id}/accept/": {},
-    "post /api/v1/tickets/{id}/resolve/": {"outcome": "solved", "note": "已解决"},
+    "post /api/v1/tickets/{id}/resolve/": {"outcome": "solved", "reply": "已解决"},
     "post /api/v1/tickets/{id}/return/": {"reason": "非本单位职责"},
     "post /api/v1/tickets/{id}/hold/": {"reason": "等待材料"},
     "post /api/v1/tickets/{id}/resume/": {},

@@ -37,7 +37,7 @@ def test_submission_creates_a_submitted_ticket_of_the_callers_enterprise(world):
     )
     assert (body["status"], body["department"], body["outcome"]) == ("submitted", None, None)
     assert [e["action"] for e in body["events"]] == ["submit"]
-    assert body["events"][0]["actor"] == "enterprise-a"
+    assert body["events"][0]["actor"] == "本企业"
     assert ticket.submitted_by == world.owner
 
 

@@ -1,67 +1,34 @@
 """The dashboard in a real browser (Debian's Chromium driven by Playwright)."""
 
 import datetime as dt
-import os
-import shutil
-from pathlib import Path
 
 import pytest
 import time_machine
-from django.conf import settings
 
+from tests.browser import log_in
 from tests.factories import UserFactory
 from tests.reports.showcase import build_showcase
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-OUTPUT = Path(settings.BASE_DIR) / "test-output" / "reports"
+pytestmark = pytest.mark.browser
 # The showcase spreads 900 tickets over the 360 days before "now" and the dashboard's default
 # period is the last 12 calendar months: late in a month all 900 fall inside it. Pinned, so
 # the test does not depend on the day it runs.
 NOW = dt.datetime(2026, 11, 27, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 
-pytestmark = pytest.mark.browser
-
 
 @pytest.fixture
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not shutil.which(CHROMIUM):
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def clock():
+def showcase(transactional_db):
     with time_machine.travel(NOW, tick=True):
+        build_showcase()
+        user = UserFactory(username="admin", is_staff=True, is_superuser=True)
+        user.set_password("s3cret-pass")
+        user.save(update_fields=["password"])
         yield
 
 
-@pytest.fixture
-def showcase(clock, transactional_db):
-    # Before the browser starts: Playwright's sync API runs an event loop in this thread,
-    # and Django refuses ORM calls while one runs.
-    build_showcase()
-    user = UserFactory(username="admin", is_staff=True, is_superuser=True)
-    user.set_password("s3cret-pass")
-    user.save(update_fields=["password"])
-
-
-def test_dashboard_renders_headline_and_charts(live_server, showcase, browser):
-    page = browser.new_page(viewport={"width": 1440, "height": 900}, locale="zh-CN")
-    page.set_default_timeout(15_000)
-    requests = []
-    page.on("request", lambda request: requests.append(request.url))
-
-    page.goto(f"{live_server.url}/admin/login/?next=/admin/")
-    page.fill("#id_username", "admin")
-    page.fill("#id_password", "s3cret-pass")
-    page.click("input[type=submit]")
+def test_dashboard_renders_headline_and_charts(live_server, showcase, browser_page, screenshot):
+    page = browser_page(1440, 900)
+    log_in(page, live_server.url, "admin", "s3cret-pass")
     with page.expect_response(f"{live_server.url}/admin/dashboard/") as response:
         page.click("text=办理成效看板")
     assert response.value.status == 200
@@ -90,12 +57,6 @@ def test_dashboard_renders_headline_and_charts(live_server, showcase, browser):
         assert below.nth(i).locator(".badge").inner_text() == "▼ 低于目标"
         colour = below.nth(i).evaluate("card => getComputedStyle(card).borderTopColor")
         assert colour == "rgb(198, 40, 40)"
-    # Offline: nothing but the live server was asked for.
-    assert all(url.startswith(live_server.url) for url in requests)
 
-    OUTPUT.mkdir(parents=True, exist_ok=True)
-    screenshot = OUTPUT / "dashboard.png"
-    page.screenshot(path=str(screenshot), full_page=True)
-    page.screenshot(path=str(OUTPUT / "dashboard-top.png"))  # the first screen, full size
-    print(f"dashboard screenshot: {screenshot}")  # noqa: T201 (where to look)
-    assert screenshot.stat().st_size > 50_000
+    path = screenshot(page, "dashboard")
+    assert path.stat().st_size > 50_000

@@ -83,7 +83,7 @@ def test_monthly_report_workbook_holds_the_three_sheets(world):
     assert summary[3][:2] == ("摘要", FEBRUARY_HEADLINE)
     assert summary[4][:2] == (
         "三率",
-        "整体解决率33.3%，按时办结率0.0%，满意率50.0%；升级2件，当前超期1件，督办1件。",
+        "整体解决率33.3%，按时办结率0.0%，满意率50.0%；升级2件，当前超期2件，督办1件。",
     )
     assert summary[6] == ("指标", "数值", "分子", "分母", "目标", "达标情况")
     figures = {row[0]: row[1:] for row in summary[7:20]}
@@ -99,7 +99,7 @@ def test_monthly_report_workbook_holds_the_three_sheets(world):
         "退单（件）": (1, None, None, None, None),
         "重办（件）": (1, None, None, None, None),
         "升级（件）": (2, None, None, None, None),
-        "当前超期（件）": (1, None, None, None, None),
+        "当前超期（件）": (2, None, None, None, None),
         "督办（件）": (1, None, None, None, None),
     }
     assert summary[21][:6] == ("清单类别", "受理量", "已解决", "解决率", "按时办结率", "满意率")
@@ -115,10 +115,12 @@ def test_monthly_report_workbook_holds_the_three_sheets(world):
         "责任单位", "受理量", "已解决", "解决率", "按时办结", "按时办结率", "已回访", "满意",
         "满意率", "退单", "重办", "升级", "当前超期", "督办", "达标情况",
     )  # fmt: skip
+    # "Currently overdue" is what is overdue at the report's instant, whenever submitted:
+    # ticket 3 (February) and ticket 6 (March), as the dashboard shows at that moment.
     assert by_department[1:] == [
-        ("市工业和信息化局", 2, 1, 0.5, 0, 0, 2, 1, 0.5, 0, 1, 1, 0, 1, "▼ 未达标"),
+        ("市工业和信息化局", 2, 1, 0.5, 0, 0, 2, 1, 0.5, 0, 1, 1, 1, 1, "▼ 未达标"),
         ("环翠区工业和信息化局", 1, 0, 0, 0, "—", 0, 0, "—", 1, 0, 1, 1, 0, "▼ 未达标"),
-        ("合计", 3, 1, pytest.approx(1 / 3), 0, 0, 2, 1, 0.5, 1, 1, 2, 1, 1, "▼ 未达标"),
+        ("合计", 3, 1, pytest.approx(1 / 3), 0, 0, 2, 1, 0.5, 1, 1, 2, 2, 1, "▼ 未达标"),
     ]
 
     listing = rows(book["升级与超期诉求"])
@@ -126,11 +128,15 @@ def test_monthly_report_workbook_holds_the_three_sheets(world):
         "编号", "企业名称", "统一社会信用代码", "责任单位", "层级", "状态", "提交时间",
         "签收时限", "办结时限", "超期环节", "超期天数", "升级次数", "督办",
     )  # fmt: skip
-    # February's tickets that were escalated (5, 3) or are overdue now (3), by department.
+    # February's tickets that were escalated (5, 3) and every ticket overdue now (3, and 6
+    # submitted in March), by department.
     assert listing[1:] == [
         ("WH-2026-000005", "威海丙公司", world.e3.uscc, "市工业和信息化局", "市领导", "已关闭",
          wall(2026, 2, 28, 20, 0), None, wall(2026, 3, 4, 10, 0), None, None,
          2, "是"),
+        ("WH-2026-000006", "威海丙公司", world.e3.uscc, "市工业和信息化局", "市级", "已分派",
+         wall(2026, 3, 1, 0, 30), wall(2026, 3, 3, 10, 0), None, "签收", 18,
+         0, None),
         ("WH-2026-000003", "威海乙公司", world.e2.uscc, "环翠区工业和信息化局", "市级", "办理中",
          wall(2026, 2, 3, 10, 0), None, wall(2026, 2, 10, 10, 0), "办结", 39,
          1, None),
@@ -144,9 +150,9 @@ def test_csv_is_the_department_table_with_a_total(world):
     assert content.startswith(b"\xef\xbb\xbf")  # BOM: Excel opens it as UTF-8
     assert content.decode("utf-8-sig").splitlines() == [
         "责任单位,受理量,已解决,解决率,按时办结,按时办结率,已回访,满意,满意率,退单,重办,升级,当前超期,督办,达标情况",
-        "市工业和信息化局,2,1,50.0%,0,0.0%,2,1,50.0%,0,1,1,0,1,未达标",
+        "市工业和信息化局,2,1,50.0%,0,0.0%,2,1,50.0%,0,1,1,1,1,未达标",
         "环翠区工业和信息化局,1,0,0.0%,0,—,0,0,—,1,0,1,1,0,未达标",
-        "合计,3,1,33.3%,0,0.0%,2,1,50.0%,1,1,2,1,1,未达标",
+        "合计,3,1,33.3%,0,0.0%,2,1,50.0%,1,1,2,2,1,未达标",
     ]
 
 

@@ -58,7 +58,7 @@ def test_the_action_form_reports_refusals_and_changes_nothing(world, client):
     ticket = make_ticket(world, Status.IN_PROGRESS)
     client.force_login(world.handler)
     act = reverse("admin:tickets_ticket_act", args=[ticket.pk])
-    response = client.post(act, {"action": "hold", "note": ""}, follow=True)
+    response = client.post(act, {"action": "hold", "reason": ""}, follow=True)
     assert "请填写挂起理由" in response.content.decode()
     response = client.post(act, {"action": "resolve", "note": "已办"}, follow=True)
     assert "办理结果" in response.content.decode()

@@ -50,5 +50,5 @@ def test_a_failing_publish_is_logged_not_raised(monkeypatch, caplog):
 
     monkeypatch.setattr(app, "send_task", refuse)
     with caplog.at_level(logging.ERROR, logger="tickets.effects"):
-        assert effects.send_now(effects.ROUTE_TICKET, 42) is False
+        assert effects.publish(effects.ROUTE_TICKET, 42) is False
     assert "could not publish tickets.route_ticket(42,)" in caplog.text

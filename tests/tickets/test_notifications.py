@@ -3,7 +3,8 @@
 import pytest
 
 from tests.tickets.conftest import T0, at, make_ticket
-from tickets import notifications, sweeps, tasks, workflow
+from tickets import notifications, tasks, workflow
+from tickets.escalation import escalate_overdue
 from tickets.models import NotificationLog, Status
 
 
@@ -11,7 +12,7 @@ from tickets.models import NotificationLog, Status
 def _no_broker(monkeypatch):
     from tickets import effects
 
-    monkeypatch.setattr(effects, "send_now", lambda *args: True)
+    monkeypatch.setattr(effects, "publish", lambda *args: True)
 
 
 def test_assignment_emails_the_department_and_tells_the_enterprise(world, mailoutbox):
@@ -32,7 +33,7 @@ def test_assignment_emails_the_department_and_tells_the_enterprise(world, mailou
 def test_a_redelivered_notification_task_sends_nothing_twice(world, mailoutbox):
     ticket = make_ticket(world, Status.IN_PROGRESS)
     workflow.resolve_ticket(
-        ticket_id=ticket.pk, actor=world.handler, outcome="solved", note="已解决", now=T0
+        ticket_id=ticket.pk, actor=world.handler, outcome="solved", reply="已解决", now=T0
     )
     event = ticket.events.get(action="resolve")
     assert tasks.notify_event(event.pk) == 1
@@ -51,7 +52,7 @@ def test_a_redelivered_notification_task_sends_nothing_twice(world, mailoutbox):
 def test_a_negative_answer_goes_to_the_tier_above_not_yet_to_the_enterprise(world, mailoutbox):
     ticket = make_ticket(world, Status.IN_PROGRESS)
     workflow.resolve_ticket(
-        ticket_id=ticket.pk, actor=world.handler, outcome="explained", note="无法", now=T0
+        ticket_id=ticket.pk, actor=world.handler, outcome="explained", reply="无法", now=T0
     )
     tasks.notify_event(ticket.events.get(action="resolve").pk)
     assert [m.to for m in mailoutbox] == [[world.city.email]]
@@ -68,7 +69,7 @@ def test_internal_steps_send_no_event_email(world, mailoutbox):
 def test_failed_send_can_be_retried(world, mailoutbox, monkeypatch):
     ticket = make_ticket(world, Status.IN_PROGRESS)
     workflow.resolve_ticket(
-        ticket_id=ticket.pk, actor=world.handler, outcome="solved", note="好", now=T0
+        ticket_id=ticket.pk, actor=world.handler, outcome="solved", reply="好", now=T0
     )
     event = ticket.events.get(action="resolve")
 
@@ -87,7 +88,7 @@ def test_one_digest_per_department_per_sweep_and_never_twice(world, mailoutbox):
     for _ in range(3):
         make_ticket(world, Status.IN_PROGRESS)  # will be escalated local → city
     make_ticket(world, Status.IN_PROGRESS, department=world.city)  # due in 10 days: untouched
-    result = sweeps.escalate_overdue(now=at(2026, 6, 11, 9), notify=False)
+    result = escalate_overdue(now=at(2026, 6, 11, 9), notify=False)
     assert dict(result.counts) == {"escalate": 3}
     assert tasks.send_digest(result.sweep_id, result.event_ids) == 2
     assert tasks.send_digest(result.sweep_id, result.event_ids) == 0

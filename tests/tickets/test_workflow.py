@@ -23,7 +23,7 @@ def test_submit_saves_submitted_writes_one_event_and_queues_routing_after_commit
     world, django_capture_on_commit_callbacks, monkeypatch
 ):
     published = []
-    monkeypatch.setattr(effects, "send_now", lambda name, *args: published.append((name, args)))
+    monkeypatch.setattr(effects, "publish", lambda name, *args: published.append((name, args)))
     with django_capture_on_commit_callbacks(execute=True):
         ticket, created = workflow.submit_ticket(
             enterprise=world.enterprise,
@@ -249,7 +249,7 @@ def test_extension_must_be_asked_before_the_deadline(world):
 def test_explained_outcome_waits_for_the_tier_above(world):
     ticket = make_ticket(world, Status.IN_PROGRESS)
     pending = workflow.resolve_ticket(
-        ticket_id=ticket.pk, actor=world.handler, outcome="explained", note="不符合政策", now=T0
+        ticket_id=ticket.pk, actor=world.handler, outcome="explained", reply="不符合政策", now=T0
     )
     assert pending.status == Status.PENDING_REVIEW and pending.escalate_at is None
     with pytest.raises(NotPermitted):
@@ -263,7 +263,7 @@ def test_explained_outcome_waits_for_the_tier_above(world):
         None,
     )
     workflow.resolve_ticket(
-        ticket_id=ticket.pk, actor=world.handler, outcome="explained", note="确实无法", now=T0
+        ticket_id=ticket.pk, actor=world.handler, outcome="explained", reply="确实无法", now=T0
     )
     approved = workflow.approve_explanation(ticket_id=ticket.pk, actor=world.city_handler, now=T0)
     assert approved.status == Status.RESOLVED and approved.outcome == "explained"
@@ -283,11 +283,11 @@ def test_resolve_needs_a_note_and_a_known_outcome(world):
     ticket = make_ticket(world, Status.IN_PROGRESS)
     with pytest.raises(InvalidInput):
         workflow.resolve_ticket(
-            ticket_id=ticket.pk, actor=world.handler, outcome="solved", note="", now=T0
+            ticket_id=ticket.pk, actor=world.handler, outcome="solved", reply="", now=T0
         )
     with pytest.raises(InvalidInput):
         workflow.resolve_ticket(
-            ticket_id=ticket.pk, actor=world.handler, outcome="refused", note="x", now=T0
+            ticket_id=ticket.pk, actor=world.handler, outcome="refused", reply="x", now=T0
         )
     assert Ticket.objects.get(pk=ticket.pk).status == Status.IN_PROGRESS
     assert not new_events(ticket).exists()
@@ -299,7 +299,7 @@ def test_second_reopen_marks_the_ticket_supervised(world):
     assert (first.status, first.reopen_count, first.supervised) == (Status.IN_PROGRESS, 1, False)
     assert first.resolve_due_at == world.sla.add(T0, 5)
     workflow.resolve_ticket(
-        ticket_id=ticket.pk, actor=world.handler, outcome="solved", note="再办", now=T0
+        ticket_id=ticket.pk, actor=world.handler, outcome="solved", reply="再办", now=T0
     )
     second = workflow.reopen_ticket(
         ticket_id=ticket.pk, actor=world.owner, reason="仍没解决", now=T0
@@ -337,16 +337,19 @@ def test_other_departments_and_anonymous_users_cannot_handle(world):
     assert not new_events(ticket).exists()
 
 
-def test_a_deadline_in_an_unseeded_year_fails_clearly_and_alerts_staff(world, monkeypatch):
+def test_a_deadline_in_a_year_not_even_provisional_fails_clearly_and_alerts_staff(
+    world, monkeypatch
+):
+    # The holidays package ends with 2100: 2101 is neither confirmed nor provisional.
     alerts = []
-    monkeypatch.setattr(effects, "send_now", lambda name, *args: alerts.append((name, args)))
+    monkeypatch.setattr(effects, "publish", lambda name, *args: alerts.append((name, args)))
     ticket = make_ticket(world, Status.SUBMITTED, department=None)
-    with pytest.raises(CalendarUnavailable, match="2027"):
-        workflow.route_ticket(ticket_id=ticket.pk, now=at(2026, 12, 28, 9))
+    with pytest.raises(CalendarUnavailable, match="2101"):
+        workflow.route_ticket(ticket_id=ticket.pk, now=at(2100, 12, 28, 9))
     assert Ticket.objects.get(pk=ticket.pk).status == Status.SUBMITTED
     assert not new_events(ticket).exists()
     assert [(name, args[0]) for name, args in alerts] == [
-        (effects.ALERT_STAFF, "calendar-missing:2027:2026-12-28")
+        (effects.ALERT_STAFF, "calendar-missing:2101:2100-12-28")
     ]
 
 
@@ -373,7 +376,7 @@ def test_twenty_threads_resolving_one_ticket_exactly_one_wins(world):
         try:
             barrier.wait()
             workflow.resolve_ticket(
-                ticket_id=ticket.pk, actor=handler, outcome="solved", note=f"第{i}个", now=T0
+                ticket_id=ticket.pk, actor=handler, outcome="solved", reply=f"第{i}个", now=T0
             )
             result = "ok"
         except IllegalTransition:

@@ -2,7 +2,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from tickets import sweeps
+from tickets.escalation import escalate_overdue
+from tickets.models import TicketEvent
 
 
 def parse_instant(value: str | None):
@@ -30,8 +31,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         now = parse_instant(options["now"]) or timezone.now()
         self.stdout.write(f"升级巡检 / escalation sweep at {timezone.localtime(now).isoformat()}")
-        result = sweeps.escalate_overdue(now=now, notify=not options["no_notify"])
-        labels = dict(sweeps.Action.choices)
+        result = escalate_overdue(now=now, notify=not options["no_notify"])
+        labels = dict(TicketEvent.Action.choices)
         for action, count in sorted(result.counts.items()):
             self.stdout.write(f"  {labels.get(action, action)} ({action}): {count}")
         if result.skipped:

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from tickets import sweeps
+from tickets.sla import recompute_deadlines
 
 
 class Command(BaseCommand):
@@ -8,5 +8,5 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         self.stdout.write("重算时限 / recomputing deadlines …")
-        changed = sweeps.recompute_deadlines(stdout=self.stdout)
+        changed = recompute_deadlines(stdout=self.stdout)
         self.stdout.write(self.style.SUCCESS(f"完成 / done: {changed} 件诉求的时限已更新"))
