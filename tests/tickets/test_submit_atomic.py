@@ -75,6 +75,7 @@ def test_a_replay_inside_the_callers_transaction_leaves_it_usable_and_uses_no_nu
     assert TicketNumberCounter.objects.get(year=2026).last == 1
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_in_autocommit_a_replay_writes_nothing_and_uses_no_number(world):
     assert not connection.in_atomic_block
