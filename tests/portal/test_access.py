@@ -141,7 +141,7 @@ def test_failed_logins_are_throttled_per_username_and_address(world, settings):
         assert wrong.status_code == 200
     locked = client.post("/portal/login/", {"username": "enterprise-a", "password": "wrong"})
     assert locked.status_code == 429
-    assert "登录失败次数过多" in locked.content.decode()
+    assert "登录失败次数过多，请 15 分钟后再试" in locked.content.decode()
 
     # Locked even with the right password, from that address …
     right = client.post("/portal/login/", {"username": "enterprise-a", "password": PASSWORD})

@@ -84,6 +84,11 @@ def _act(page, slug, **fields):
         page.click(f"#action-{slug} button[type=submit]")
 
 
+def _fits(page, width: int) -> None:
+    """Nothing on the page is wider than the screen (no sideways scrolling on a phone)."""
+    assert page.evaluate("document.documentElement.scrollWidth") <= width, page.url
+
+
 def _handle(ticket: Ticket, reply: str):
     """The department accepts and resolves, as its staff would in the admin."""
     department = Department.objects.get(pk=ticket.department_id)
@@ -100,9 +105,14 @@ def test_an_enterprise_submits_follows_rates_and_reopens(
 ):
     base = live_server.url
     page = browser_page(width=width, height=height)
+
+    def shot(name):
+        _fits(page, width)
+        screenshot(page, name)
+
     log_in(page, base, "tuozhan", PASSWORD, path="/portal/login/")
     page.wait_for_url(f"{base}/portal/")
-    screenshot(page, "01-signed-in")
+    shot("01-signed-in")
 
     for kind, need in NEEDS.items():
         _submit(page, base, kind, need)
@@ -110,7 +120,7 @@ def test_an_enterprise_submits_follows_rates_and_reopens(
             ".messages"
         )
         if kind == Kind.FUNDING:
-            screenshot(page, "02-submitted-funding")
+            shot("02-submitted-funding")
     # One ticket per need, double click or not.
     assert sorted(Ticket.objects.values_list("kind", flat=True)) == sorted(NEEDS)
     assert Ticket.objects.filter(submitted_by__username="tuozhan").count() == 4
@@ -127,7 +137,7 @@ def test_an_enterprise_submits_follows_rates_and_reopens(
         assert row.locator(".badge").first.inner_text() == "已分派"
         assert row.locator(".department").inner_text() == ticket.department.name
         assert "签收 " in row.inner_text()
-    screenshot(page, "03-routed")
+    shot("03-routed")
 
     # A handler resolves the difficulty need; the enterprise reads the reply, is unhappy.
     first = tickets[Kind.DIFFICULTY]
@@ -136,14 +146,14 @@ def test_an_enterprise_submits_follows_rates_and_reopens(
     assert page.inner_text("#ticket-status") == "已办结"
     assert "施工许可已受理" in page.inner_text("#ticket-answer")
     assert SECRET not in page.content() and "handler-" not in page.content()
-    screenshot(page, "04-resolved")
+    shot("04-resolved")
     _act(page, "rate", **{"#id_rate-score_1": True, "#id_rate-note": "进度太慢"})
     assert page.is_visible("#offer-reopen")
-    screenshot(page, "05-rated-2-offers-reopen")
+    shot("05-rated-2-offers-reopen")
     _act(page, "reopen", **{"#id_reopen-reason": "施工许可仍未办结，请继续协调。"})
     assert page.inner_text("#ticket-status") == "办理中"
     assert "施工许可仍未办结" in page.inner_text("#timeline")
-    screenshot(page, "06-reopened")
+    shot("06-reopened")
     first.refresh_from_db()
     assert (first.status, first.satisfaction, first.reopen_count) == (Status.IN_PROGRESS, 2, 1)
 
@@ -156,7 +166,7 @@ def test_an_enterprise_submits_follows_rates_and_reopens(
     _act(page, "rate", **{"#id_rate-score_4": True, "#id_rate-note": "非常满意"})
     assert page.inner_text("#ticket-satisfaction") == "5 / 5"
     assert not page.is_visible("#offer-reopen")
-    screenshot(page, "07-confirmed-rated-5")
+    shot("07-confirmed-rated-5")
     second.refresh_from_db()
     assert (second.status, second.satisfaction) == (Status.CLOSED, 5)
 
@@ -166,6 +176,4 @@ def test_an_enterprise_submits_follows_rates_and_reopens(
     with page.expect_navigation():
         page.click("footer button[value=en]")
     assert page.get_attribute("html", "lang") == "en"
-    screenshot(page, "08-english")
-    # Nothing is wider than the screen on the phone.
-    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    shot("08-english")
