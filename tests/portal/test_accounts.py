@@ -144,3 +144,10 @@ def test_a_staff_login_linked_to_an_enterprise_is_not_invited(world, superuser):
     page = _invite(signed_in(superuser), world.enterprise)
     assert "是工作人员账号，不能用于企业服务" in page.content.decode()
     assert mail.outbox == []
+
+
+def test_the_invitation_link_uses_site_url_when_set(world, superuser, settings):
+    settings.SITE_URL = "https://weihai.example"
+    _invite(signed_in(superuser), world.enterprise)
+    assert "https://weihai.example/portal/reset/" in mail.outbox[0].body
+    assert "https://weihai.example/portal/login/" in mail.outbox[0].body
