@@ -19,11 +19,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from api.parsers import RequestTooLarge
 from tickets.errors import (
-    CalendarUnavailable,
-    IdempotencyConflict,
     IllegalTransition,
-    InvalidInput,
-    NotPermitted,
     WorkflowError,
 )
 
@@ -45,21 +41,9 @@ class DomainError(exceptions.APIException):
             self.extra = {"status": error.status, "action": error.action}
 
 
-DOMAIN_STATUS = [
-    (IllegalTransition, status.HTTP_409_CONFLICT),
-    (NotPermitted, status.HTTP_403_FORBIDDEN),
-    (InvalidInput, status.HTTP_400_BAD_REQUEST),
-    (IdempotencyConflict, status.HTTP_422_UNPROCESSABLE_ENTITY),
-    (CalendarUnavailable, status.HTTP_503_SERVICE_UNAVAILABLE),
-]
-
-
 def _to_api_exception(exc):
     if isinstance(exc, WorkflowError):
-        for cls, code in DOMAIN_STATUS:
-            if isinstance(exc, cls):
-                return DomainError(exc, code, getattr(exc, "field", None))
-        return DomainError(exc, status.HTTP_400_BAD_REQUEST)
+        return DomainError(exc, exc.http_status, getattr(exc, "field", None))
     if isinstance(exc, RequestDataTooBig):
         return RequestTooLarge()
     if isinstance(exc, Http404):
