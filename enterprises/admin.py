@@ -12,9 +12,7 @@ from enterprises.models import (
     IndustryCluster,
 )
 
-admin.site.site_header = _("企业诉求直通车 管理后台")
-admin.site.site_title = _("企业诉求直通车")
-admin.site.index_title = _("威海市企业诉求直通车")
+# The site's titles, start page and app order: weihai.admin_site.
 
 
 @admin.register(District)

@@ -45,3 +45,10 @@ def choices_for(kind: str) -> list[tuple[str, str]]:
 
 def is_valid(kind: str, category: str) -> bool:
     return category == "" or category in CATEGORIES.get(kind, {})
+
+
+def label(kind: str, category: str) -> str:
+    """The category's name (用地规划) for its key (land); the key itself if unknown."""
+    if not category:
+        return ""
+    return str(CATEGORIES.get(kind, {}).get(category, category))
