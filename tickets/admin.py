@@ -798,7 +798,7 @@ class RoutingRuleAdmin(MemberViewsCoordinatorEdits, admin.ModelAdmin):
     list_filter = ["is_active", "kind", "target"]
     list_select_related = ["district", "chain", "department"]
     search_fields = ["name", "category", "department__name"]
-    autocomplete_fields = ["department"]
+    autocomplete_fields = ["district", "chain", "department"]
 
 
 @admin.register(NotificationLog)
