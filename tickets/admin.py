@@ -213,6 +213,7 @@ class TicketAdmin(admin.ModelAdmin):
         (
             _("时限"),
             {
+                "classes": ["collapse"],
                 "fields": [
                     "created_at",
                     "assigned_at",
@@ -227,12 +228,13 @@ class TicketAdmin(admin.ModelAdmin):
                     "held_at",
                     "extension_requested_days",
                     "extension_days",
-                ]
+                ],
             },
         ),
         (
             _("统计"),
             {
+                "classes": ["collapse"],
                 "fields": [
                     "return_count",
                     "reopen_count",
@@ -241,7 +243,7 @@ class TicketAdmin(admin.ModelAdmin):
                     "satisfaction_note",
                     "rated_at",
                     "submitted_by",
-                ]
+                ],
             },
         ),
     ]
@@ -273,6 +275,12 @@ class TicketAdmin(admin.ModelAdmin):
         if request.method == "GET" and not request.GET and workbench.is_handler_only(request.user):
             # Department staff land on their own queue; "全部" in the filter shows the rest.
             return HttpResponseRedirect(request.path + "?queue=mine")
+        # Nine columns and the filters need the width of a 1366-pixel screen: no app sidebar.
+        extra_context = {
+            "title": _("诉求清单"),
+            **(extra_context or {}),
+            "is_nav_sidebar_enabled": False,
+        }
         return super().changelist_view(request, extra_context)
 
     def get_ordering(self, request):
@@ -388,6 +396,7 @@ class TicketAdmin(admin.ModelAdmin):
             extra_context.update(self._work_context(request, ticket))
         # Every field is the workflow's: no 保存 buttons, the action form does the work.
         extra_context.update(
+            title=_("诉求办理"),
             show_save=False,
             show_save_and_continue=False,
             show_save_and_add_another=False,
