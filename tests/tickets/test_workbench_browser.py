@@ -184,12 +184,23 @@ CJK = re.compile(r"[\u3400-\u9fff\uff00-\uffef\u3000-\u303f]")
 
 
 def test_switching_to_english_leaves_no_chinese_on_the_ticket_page(
-    live_server, desk, browser_page, screenshot
+    live_server, desk, browser_page, screenshot, monkeypatch
 ):
     # Data in English too, so that any Chinese left on the page is a project string.
-    for department in (desk.local, desk.city, desk.leader, desk.coordinator, desk.other_city):
+    monkeypatch.setattr("tests.tickets.conftest.SETUP_NOTE", "(set up)")
+    departments = (
+        desk.local,
+        desk.city,
+        desk.leader,
+        desk.coordinator,
+        desk.other_city,
+        desk.chief,
+    )
+    for department in departments:
         department.name = f"Department {department.pk}"
         department.save(update_fields=["name"])
+    desk.chain.name = "Medical devices"
+    desk.chain.save(update_fields=["name"])
     desk.district.name = "Wendeng"
     desk.district.save(update_fields=["name"])
     desk.enterprise.name = "Weihai Example Co."
@@ -204,7 +215,6 @@ def test_switching_to_english_leaves_no_chinese_on_the_ticket_page(
         category="energy",
         supervised=True,
     )
-    ticket.events.update(note="(set up)")
     make_ticket(desk, Status.IN_PROGRESS, now=NOW, title="Another open need")
     page = browser_page()
     log_in(page, live_server.url, "local-handler", PASSWORD)
