@@ -14,6 +14,7 @@ from enterprises.models import (
     IndustryChain,
     IndustryCluster,
 )
+from weihai.paginator import CappedPaginator
 
 # The site's titles, start page and app order: weihai.admin_site.
 
@@ -124,8 +125,11 @@ class EnterpriseAdmin(MemberViewsCoordinatorEdits, admin.ModelAdmin):
     search_fields = ["name", "=uscc"]
     autocomplete_fields = ["district", "cluster", "chains"]
     inlines = [AccountInline]
-    # 100,000 enterprises: don't count the whole table on every filtered page.
+    # 100,000 enterprises: don't count the whole table on every filtered page, and list the
+    # newest first by primary key (the model's order, by name, sorts the table: 290 ms).
     show_full_result_count = False
+    paginator = CappedPaginator
+    ordering = ["-id"]
     fieldsets = [
         (None, {"fields": ["uscc", "name", "district", "cluster"]}),
         (

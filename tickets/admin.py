@@ -2,6 +2,7 @@
 tickets.workflow (the action form on a ticket's page, the bulk actions); the fields the
 workflow owns are read-only, and the history cannot be edited or deleted."""
 
+import re
 from urllib.parse import urlencode
 
 from django import forms
@@ -9,6 +10,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -19,7 +21,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from enterprises.admin_access import MemberViewsCoordinatorEdits, is_coordinator, is_member
-from enterprises.models import Department
+from enterprises.models import Department, Enterprise
 from tickets import (
     actions,
     calendar_notice,
@@ -50,8 +52,11 @@ from tickets.models import (
     Ticket,
     TicketEvent,
 )
+from weihai.paginator import CappedPaginator
 
 RECOMPUTE_TASK = "tickets.recompute_deadlines"
+# WH-2026-000123 (tickets.workflow.next_number).
+TICKET_NUMBER = re.compile(r"WH-\d{4}-\d{6}")
 
 
 class ReadOnlyAdminMixin:
@@ -157,7 +162,8 @@ class TicketAdmin(admin.ModelAdmin):
         "level",
         "department",
     ]
-    list_display_links = ["number", "short_title"]
+    # One link per row: each costs a resolve() of the preserved filters.
+    list_display_links = ["number"]
     list_filter = [
         QueueFilter,
         "status",
@@ -171,12 +177,14 @@ class TicketAdmin(admin.ModelAdmin):
     ]
     list_select_related = ["enterprise", "department"]
     search_fields = ["=number", "title", "enterprise__name", "=enterprise__uscc"]
-    date_hierarchy = "created_at"
+    # No date_hierarchy: its links cost a DISTINCT over the dates of the whole filtered table
+    # (1.6 s at 1,000,000 tickets, bench/README.md, Admin).
     ordering = ["-created_at", "-id"]
     actions = ["accept_selected", "dispatch_selected", "recompute_selected"]
     action_form = TicketActionBar
     # At city scale a COUNT(*) of the filtered table per page is the slowest query.
     show_full_result_count = False
+    paginator = CappedPaginator
     list_per_page = 50
     change_form_template = "admin/tickets/ticket/change_form.html"
     change_list_template = "admin/tickets/ticket/change_list.html"
@@ -252,7 +260,13 @@ class TicketAdmin(admin.ModelAdmin):
 
     # --- scoping and permissions -----------------------------------------------------
     def get_queryset(self, request):
-        return selectors.visible_tickets(request.user, super().get_queryset(request))
+        queryset = super().get_queryset(request)
+        if request.GET.get("queue") == "mine" and actor_for(request.user).department_ids:
+            # The queue is what is assigned to the user's departments now: a subset of what
+            # they may see by definition (selectors.currently_assigned), found on the
+            # (department, status) index without the semi-join on the events.
+            return workbench.queue(request.user, queryset)
+        return selectors.visible_tickets(request.user, queryset)
 
     def has_module_permission(self, request):
         return is_member(request) or super().has_module_permission(request)
@@ -296,6 +310,19 @@ class TicketAdmin(admin.ModelAdmin):
         if not actor_for(request.user).department_ids and not request.user.is_superuser:
             actions.pop("accept_selected", None)
         return actions
+
+    def get_search_results(self, request, queryset, search_term):
+        """A ticket number or a USCC finds by equality on its index; other words search the
+        titles and the enterprises' names (the enterprises first, then their tickets)."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        if TICKET_NUMBER.fullmatch(term.upper()):
+            return queryset.filter(number=term.upper()), False
+        if len(term) == 18 and term.isalnum():
+            return queryset.filter(enterprise__uscc=term.upper()), False
+        enterprises = Enterprise.objects.filter(name__icontains=term).values("pk")
+        return queryset.filter(Q(title__icontains=term) | Q(enterprise_id__in=enterprises)), False
 
     @admin.display(description=_("标题"), ordering="title")
     def short_title(self, ticket):
@@ -564,10 +591,14 @@ class TicketEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     ordering = ["-id"]
     search_fields = ["=ticket__number"]
     show_full_result_count = False
+    paginator = CappedPaginator
 
     def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if actor_for(request.user).sees_everything:
+            return queryset  # no semi-join of 2,000,000 events against every ticket
         visible = selectors.visible_tickets(request.user)
-        return super().get_queryset(request).filter(ticket__in=visible.values("pk"))
+        return queryset.filter(ticket__in=visible.values("pk"))
 
     def has_view_permission(self, request, obj=None):
         return is_member(request) or super().has_view_permission(request, obj)
