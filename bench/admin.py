@@ -5,15 +5,16 @@
         .venv/bin/python manage.py migrate
     .venv/bin/python bench/admin.py [--database weihai_bench_admin] [--runs 9]
 
-Renders each page in-process with Django's test client (no web server, no network: the figure
-is Django + PostgreSQL), after one warm-up request, and prints the median and the slowest of
---runs, the Python CPU time of the request (median; wall-clock time on the shared 2-core
-machine is mostly waiting for a CPU), the queries of one request and the slowest query. The pages: the changelists of
-tickets (a coordinator's city, the overdue filter, a status filter, a department filter, a
-search by number, the busiest department's handler on their queue), enterprises (plain and a
-name search), departments and events; a ticket's page; the start page of a handler and of a
-coordinator. It creates three users in the bench database (bench-root, bench-coordinator,
-bench-handler in the busiest department) if they are missing; nothing else is written.
+Renders each page in-process with Django's test client (no web server, no network: the
+figure is Django + PostgreSQL), after one warm-up request, and prints the median and the
+slowest of --runs, the Python CPU time of the request (median; wall-clock time on the shared
+2-core machine is mostly waiting for a CPU), the queries of one request and the slowest
+query. The pages: the changelists of tickets (a coordinator's city, the overdue filter, a
+status filter, a department filter, a search by number, the busiest department's handler on
+their queue), enterprises (plain and a name search), departments and events; a ticket's
+page; the start page of a handler and of a coordinator. It creates three users in the bench
+database (bench-root, bench-coordinator, bench-handler in the busiest department) if they
+are missing; nothing else is written.
 """
 
 from __future__ import annotations
