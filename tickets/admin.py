@@ -9,7 +9,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.widgets import AutocompleteSelect
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -549,8 +549,13 @@ class TicketAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("分派所选诉求（先在右侧选择单位）"))
     def dispatch_selected(self, request, queryset):
-        form = TicketActionBar(request.POST)
-        department = form.cleaned_data.get("department") if form.is_valid() else None
+        # Only the department: the bar's other field (the action) was handled by the admin.
+        try:
+            department = TicketActionBar.base_fields["department"].clean(
+                request.POST.get("department") or None
+            )
+        except ValidationError:
+            department = None
         if department is None:
             self.message_user(request, _("请先选择要分派至的单位。"), messages.ERROR)
             return
