@@ -155,7 +155,7 @@ class TicketAdmin(admin.ModelAdmin):
         "number",
         "short_title",
         "enterprise",
-        "kind",
+        "kind_label",
         "status_label",
         "deadline_now",
         "overdue_days",
@@ -327,6 +327,10 @@ class TicketAdmin(admin.ModelAdmin):
     @admin.display(description=_("标题"), ordering="title")
     def short_title(self, ticket):
         return Truncator(ticket.title).chars(24)
+
+    @admin.display(description=_("类别"), ordering="kind")
+    def kind_label(self, ticket):
+        return ticket.get_kind_display()
 
     @admin.display(description=_("状态"), ordering="status")
     def status_label(self, ticket):

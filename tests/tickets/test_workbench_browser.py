@@ -45,6 +45,13 @@ def _select2(page, row_selector: str, search: str, choice: str):
     page.click(f".select2-results__option:has-text('{choice}')")
 
 
+def _fits_the_screen(page):
+    """Every column of the list, the last (department) included, is inside 1366 pixels."""
+    for column in ("number", "short_title", "deadline_now", "overdue_days", "department"):
+        box = page.locator(f"#result_list thead th.column-{column}").bounding_box()
+        assert box is not None and box["x"] + box["width"] <= 1366, (column, box)
+
+
 def _timeline(page) -> list[str]:
     return page.locator("#ticket-timeline tbody tr").all_inner_texts()
 
@@ -75,6 +82,7 @@ def test_a_handler_accepts_and_resolves_an_overdue_ticket(
     assert len(rows) == 2 and "别的单位的诉求" not in " ".join(rows)
     assert overdue.number in rows[0] and "签收 06-04 09:00" in rows[0]
     assert page.locator("#result_list tbody tr").first.locator(".overdue-days").inner_text() == "3"
+    _fits_the_screen(page)
     screenshot(page, "2-queue")
 
     page.click(f"text={overdue.number}")
@@ -236,4 +244,5 @@ def test_switching_to_english_leaves_no_chinese_on_the_ticket_page(
         page.goto(f"{live_server.url}{path}")
         text = page.locator("#content").inner_text()
         assert not {line for line in text.splitlines() if CJK.search(line)}, (path, text)
+    _fits_the_screen(page)
     screenshot(page, "list-in-english")
