@@ -102,6 +102,16 @@ def _ticket_links(tickets) -> list:
     return tickets
 
 
+def _unit(request):
+    """The department of ?department=<id>, or None (absent, malformed or unknown)."""
+    from enterprises.models import Department
+
+    value = request.GET.get("department", "")
+    if not value.isdigit():
+        return None
+    return Department.objects.filter(pk=int(value)).first()
+
+
 class DashboardView(TemplateView):
     template_name = "reports/dashboard.html"
 
@@ -113,6 +123,10 @@ class DashboardView(TemplateView):
         period, preset = form.resolve(today)
         options = Options.load()
         scope = department_slice(request.user)
+        unit = _unit(request)
+        if unit is not None:
+            # ?department=<id>: one unit's figures (linked from its admin page), within scope.
+            scope = scope.filter(department_id=unit.pk)
         results = cached_breakdowns(
             scope, ["month", "department", "kind"], period=period, options=options
         )
@@ -155,7 +169,7 @@ class DashboardView(TemplateView):
             "preset": preset,
             "period": period,
             "as_of": results["month"].as_of,
-            "scope": scope_label(request.user),
+            "scope": unit.name if unit is not None else scope_label(request.user),
             "has_scope": actor.is_staff_member,
             "options": options,
             "target": charts.format_target(options.target),
