@@ -11,7 +11,8 @@ one scan of the tickets.
 Definitions (the options come from :class:`reports.models.StatsConfig`):
 
 - taken in (受理): tickets created in the period whose status is not excluded (withdrawn by
-  default). Every figure but "currently overdue" counts among these tickets only.
+  default; merged duplicates always, the survivor counts the request once). Every figure
+  but "currently overdue" counts among these tickets only.
 - resolved (已解决): outcome solved, plus basically_solved when configured (default).
 - resolution rate = resolved ÷ taken in.
 - on-time rate = resolved with ``resolved_at <= resolve_due_at`` ÷ resolved (a ticket without a
@@ -160,9 +161,9 @@ _DIMENSIONS = {
 
 
 def taken_in(queryset: QuerySet, *, options: Options, period: Period) -> QuerySet:
-    """The tickets the period's figures count: created in the period, status not excluded."""
-    if options.taken_in_excludes:
-        queryset = queryset.exclude(status__in=options.taken_in_excludes)
+    """The tickets the period's figures count: created in the period, status not excluded.
+    A merged duplicate (已合并) never counts: its survivor counts the enterprise's request."""
+    queryset = queryset.exclude(status__in=[Status.MERGED.value, *options.taken_in_excludes])
     if period.start:
         queryset = queryset.filter(created_at__gte=period.start)
     if period.end:

@@ -112,6 +112,7 @@ class TicketAdmin(admin.ModelAdmin):
     list_filter = [
         "kind",
         "status",
+        "source",
         "level",
         OverdueFilter,
         "supervised",
@@ -142,6 +143,9 @@ class TicketAdmin(admin.ModelAdmin):
                     "description",
                     "amount",
                     "chain",
+                    "source",
+                    "work_group",
+                    "import_batch",
                 ]
             },
         ),
@@ -154,6 +158,7 @@ class TicketAdmin(admin.ModelAdmin):
                     "department",
                     "outcome",
                     "outcome_note",
+                    "merged_into",
                     "supervised",
                     "supervised_at",
                 ]

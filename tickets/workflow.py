@@ -36,8 +36,10 @@ from tickets.errors import (
     WorkflowError,
 )
 from tickets.models import (
+    OPEN_STATUSES,
     Kind,
     Outcome,
+    Source,
     Status,
     Ticket,
     TicketEvent,
@@ -73,6 +75,11 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
         S.WITHDRAWN,
     ),
     Action.RATE: (frozenset({S.RESOLVED, S.CLOSED}), None),
+    # A duplicate closes into another open ticket of the same enterprise (merge_ticket): it
+    # takes MERGE, the survivor ABSORB, in one transaction. ABSORB alone adds a request that
+    # never became a ticket (an imported row merged into an existing one).
+    Action.MERGE: (frozenset(OPEN_STATUSES), S.MERGED),
+    Action.ABSORB: (frozenset(OPEN_STATUSES), None),
     # Taken by the escalation sweep (tickets.escalation), in bulk:
     Action.AUTO_CLOSE: (frozenset({S.RESOLVED}), S.CLOSED),
     Action.WARN: (frozenset({S.IN_PROGRESS}), None),
@@ -240,6 +247,10 @@ def submit_ticket(
     chain_id: int | None = None,
     actor=None,
     idempotency_key: str = "",
+    source: str | None = None,
+    work_group: str = "",
+    import_batch_id: int | None = None,
+    route: bool = True,
     now: dt.datetime | None = None,
 ) -> tuple[Ticket, bool]:
     """Save a new need as `submitted` and route it after commit.
@@ -247,6 +258,12 @@ def submit_ticket(
     Returns (ticket, created). With an idempotency key, a retry of the same request returns
     the first ticket (created=False); the same key with another body raises
     IdempotencyConflict.
+
+    `source` defaults by channel: an enterprise account's own submission is 企业自报, anyone
+    else's (staff at the window, a script) 窗口代录; the spreadsheet import passes 工作组走访
+    with its work group and batch. `route=False` leaves publishing the routing task to the
+    caller (the import queues one task per chunk of tickets; the re-route sweep is the
+    safety net either way).
     """
     from tickets.routing_store import default_chain
 
@@ -289,8 +306,15 @@ def submit_ticket(
     # key) turns it (or a concurrent twin) into an IntegrityError, answered from the first
     # ticket below. The rolled-back attempt leaves no trace (the number counter included).
     actor = actor_for(actor)
+    if source is None:
+        source = Source.SELF if actor.enterprise_id is not None else Source.WINDOW
+    elif source not in Source.values:
+        raise InvalidInput(_("来源无效。"), field="source")
     ticket = Ticket(
         enterprise=enterprise,
+        source=source,
+        work_group=(work_group or "").strip()[:100],
+        import_batch_id=import_batch_id,
         kind=kind,
         title=title,
         description=description,
@@ -323,7 +347,8 @@ def submit_ticket(
         if existing is None:
             raise
         return existing, False
-    effects.publish_on_commit(effects.ROUTE_TICKET, ticket.pk)
+    if route:
+        effects.publish_on_commit(effects.ROUTE_TICKET, ticket.pk)
     return ticket, True
 
 
@@ -714,9 +739,116 @@ def rate_ticket(*, ticket_id: int, actor, score: int, note: str = "", now=None) 
     return _run(ticket_id, Action.RATE, actor, apply, now=now)
 
 
+# --- duplicates ----------------------------------------------------------------------------
+
+
+def _survivor(into) -> int:
+    """The id of the ticket named by `into`: its number (WH-2026-000123) or its id."""
+    if isinstance(into, Ticket):
+        return into.pk
+    text = str(into if into is not None else "").strip()
+    if not text:
+        raise InvalidInput(_("请填写要合并到的诉求编号。"), field="into")
+    if text.isdigit():
+        found = Ticket.objects.filter(pk=int(text)).values_list("pk", flat=True).first()
+    else:
+        found = Ticket.objects.filter(number=text.upper()).values_list("pk", flat=True).first()
+    if found is None:
+        raise InvalidInput(_("诉求“%(into)s”不存在。") % {"into": text}, field="into")
+    return found
+
+
+def merged_text(title: str, description: str, *, origin: str) -> str:
+    """What the survivor's timeline shows of a merged request: where it came from, its words."""
+    return f"{origin}：{title}\n{description}"[:MAX_TEXT]
+
+
+def merge_ticket(*, ticket_id: int, into, actor, note: str = "", now=None) -> Ticket:
+    """Close `ticket_id` as a duplicate (已合并) of another open ticket of the same enterprise.
+
+    Both rows are locked (in id order, so two crossed merges cannot deadlock) and both
+    timelines get an event in one transaction: the duplicate a MERGE pointing to the survivor,
+    the survivor an ABSORB carrying the duplicate's words, which the enterprise reads as its
+    own request. The duplicate is terminal and no longer counted as taken in."""
+    actor = actor_for(actor)
+    now = now or timezone.now()
+    survivor_id = _survivor(into)
+    if survivor_id == ticket_id:
+        raise InvalidInput(_("不能把诉求合并到它自己。"), field="into")
+    sla = load_sla()
+    with transaction.atomic():
+        locked = {
+            t.pk: t
+            for t in Ticket.objects.select_for_update()
+            .filter(pk__in=[ticket_id, survivor_id])
+            .order_by("pk")
+        }
+        if ticket_id not in locked:
+            raise InvalidInput(_("诉求不存在。"), field="ticket")
+        ticket, survivor = locked[ticket_id], locked.get(survivor_id)
+        if survivor is None:
+            raise InvalidInput(_("要合并到的诉求不存在。"), field="into")
+        sources, target = TRANSITIONS[Action.MERGE]
+        if ticket.status not in sources:
+            raise IllegalTransition(Action.MERGE, ticket.status)
+        policy.require(actor, Action.MERGE, ticket)
+        if survivor.enterprise_id != ticket.enterprise_id:
+            raise InvalidInput(_("只能合并同一企业的诉求。"), field="into")
+        if survivor.status not in TRANSITIONS[Action.ABSORB][0]:
+            raise IllegalTransition(
+                Action.MERGE,
+                ticket.status,
+                _("诉求 %(number)s 当前状态为“%(status)s”，不能再并入其他诉求。")
+                % {"number": survivor.number, "status": survivor.get_status_display()},
+            )
+        note_text = _text(note, _("内部备注"), required=False)
+
+        change = _Change(ticket, Action.MERGE, actor, now, sla)
+        change.set(
+            status=target,
+            merged_into_id=survivor.pk,
+            closed_at=now,
+            held_at=None,
+            extension_requested_days=None,
+        )
+        change.schedule()
+        change.reply = _("已与诉求 %(number)s 合并办理，请在该诉求中查看进展。") % {
+            "number": survivor.number
+        }
+        _save(change)
+        merge_event = _record(change, note_text)
+
+        kept = _Change(survivor, Action.ABSORB, actor, now, sla)
+        kept.reply = merged_text(
+            ticket.title, ticket.description, origin=_("并入诉求 %(n)s") % {"n": ticket.number}
+        )
+        _save(kept)
+        absorb_event = _record(kept, note_text)
+    effects.publish_on_commit(effects.NOTIFY_EVENT, merge_event.pk)
+    effects.publish_on_commit(effects.NOTIFY_EVENT, absorb_event.pk)
+    return ticket
+
+
+def absorb_request(
+    *, ticket_id: int, actor, title: str, description: str, origin: str, note: str = "", now=None
+) -> Ticket:
+    """Add a request that duplicates an open ticket to that ticket's timeline instead of
+    opening a second one (an imported row merged into it): the enterprise's request counts
+    once, and its words are kept where the handler reads them."""
+
+    def apply(change: _Change) -> str:
+        title_text = _text(title, _("标题"), required=True, limit=MAX_TITLE)
+        text = _text(description, _("诉求内容"), required=False, limit=MAX_TEXT)
+        change.reply = merged_text(title_text, text, origin=origin)
+        return _text(note, _("内部备注"), required=False)
+
+    return _run(ticket_id, Action.ABSORB, actor, apply, now=now)
+
+
 __all__ = [
     "TRANSITIONS",
     "WorkflowError",
+    "absorb_request",
     "accept_ticket",
     "allowed_actions",
     "approve_explanation",
@@ -726,6 +858,7 @@ __all__ = [
     "deny_extension",
     "dispatch_ticket",
     "hold_ticket",
+    "merge_ticket",
     "reject_explanation",
     "reopen_ticket",
     "request_extension",
