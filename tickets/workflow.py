@@ -429,11 +429,26 @@ def route_ticket(*, ticket_id: int, now: dt.datetime | None = None, routing_data
     return _run(ticket_id, Action.ROUTE, None, apply, now=now)
 
 
+def route_many(ticket_ids, *, now: dt.datetime | None = None) -> int:
+    """Route each of these tickets that is still submitted, with the rules read once.
+    Returns how many were routed; one that cannot be (routed meanwhile, no calendar) is
+    logged and left to the re-route sweep."""
+    from tickets import routing_store
+
+    routing_data = (routing_store.load_rules(), routing_store.load_directory())
+    routed = 0
+    for ticket_id in ticket_ids:
+        try:
+            route_ticket(ticket_id=ticket_id, now=now, routing_data=routing_data)
+            routed += 1
+        except WorkflowError as error:
+            logger.info("routing of ticket %s skipped: %s", ticket_id, error)
+    return routed
+
+
 def reroute_stale(*, now: dt.datetime | None = None, limit: int = 5000) -> int:
     """Route tickets still `submitted` past the grace period (their routing task was lost,
     e.g. the broker was down at submission). Returns how many were routed."""
-    from tickets import routing_store
-
     now = now or timezone.now()
     cutoff = now - dt.timedelta(seconds=settings.REROUTE_GRACE_SECONDS)
     ids = list(
@@ -443,16 +458,8 @@ def reroute_stale(*, now: dt.datetime | None = None, limit: int = 5000) -> int:
     )
     if not ids:
         return 0
-    routing_data = (routing_store.load_rules(), routing_store.load_directory())
-    routed = 0
-    for ticket_id in ids:
-        try:
-            route_ticket(ticket_id=ticket_id, now=now, routing_data=routing_data)
-            routed += 1
-        except WorkflowError as error:
-            # Routed meanwhile by its own task, or no calendar: logged, retried next sweep.
-            logger.info("re-route of ticket %s skipped: %s", ticket_id, error)
-    return routed
+    # Routed meanwhile by its own task, or no calendar: logged, retried next sweep.
+    return route_many(ids, now=now)
 
 
 def dispatch_ticket(
@@ -863,6 +870,7 @@ __all__ = [
     "reopen_ticket",
     "request_extension",
     "reroute_stale",
+    "route_many",
     "resolve_ticket",
     "resume_ticket",
     "return_ticket",
