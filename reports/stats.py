@@ -59,7 +59,7 @@ from enterprises.models import Department, District, IndustryChain, Tier
 from reports.models import StatsConfig
 from reports.periods import SHANGHAI, Period, local_date, month_of_key, month_starts
 from tickets.actors import actor_for
-from tickets.models import Kind, Outcome, Status
+from tickets.models import Kind, Outcome, Source, Status
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +70,7 @@ GROUP_BY_CHOICES = [
     ("level", _("层级")),
     ("chain", _("产业链")),
     ("month", _("月份")),
+    ("source", _("来源")),
 ]
 GROUP_BYS = tuple(value for value, _label in GROUP_BY_CHOICES)
 
@@ -157,6 +158,7 @@ _DIMENSIONS = {
     "level": lambda: F("level"),
     "chain": lambda: F("chain_id"),
     "month": lambda: TruncMonth("created_at", tzinfo=SHANGHAI),
+    "source": lambda: F("source"),
 }
 
 
@@ -412,6 +414,8 @@ def _rows_for(
 
     if group_by == "kind":
         return [row(value, label) for value, label in Kind.choices]
+    if group_by == "source":
+        return [row(value, label) for value, label in Source.choices]
     if group_by == "level":
         return [row(value, label) for value, label in Tier.choices]
     if group_by == "district":
