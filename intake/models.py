@@ -2,7 +2,7 @@
 
 A batch is created when a file is previewed (every row checked and classified, nothing else
 written) and confirmed later; confirming creates the rows' tickets through
-tickets.workflow.submit_ticket, so the batch and its rows are the import's audit trail.
+tickets.workflow (submit_many), so the batch and its rows are the import's audit trail.
 """
 
 from __future__ import annotations

@@ -4,10 +4,12 @@
 Why not django-import-export: its import creates model instances itself (Resource.import_row
 saves each row through the model, its "confirm" replays that), so tickets would be born
 outside tickets.workflow — without a number from the counter, a submit event, routing after
-commit or the idempotency rules. Bending it (a Resource whose save_instance calls
-submit_ticket) would keep its preview of *model fields* but lose ours (a reason per cell,
-duplicates against open tickets, a decision per row), so the library would carry nothing but
-the file parsing, which openpyxl does in a few lines. The preview is stored instead
+commit or the workflow's checks. Bending it (a Resource whose save_instance calls the
+workflow) would save row by row — 287 s for 10,000 rows on the bench, where the workflow's
+submit_many takes a fraction of that (bench/README.md "Import") — and keep its preview of
+*model fields* but lose ours (a reason per cell, duplicates against open tickets, a decision
+per row), so the library would carry nothing but the file parsing, which openpyxl does in a
+few lines. The preview is stored instead
 (ImportBatch/ImportRow), which also gives the batch its audit trail.
 """
 
@@ -36,8 +38,8 @@ from tickets.models import OPEN_STATUSES, Source, Ticket
 logger = logging.getLogger(__name__)
 
 # Rows confirmed per transaction. Each transaction holds the year's ticket-number counter
-# (tickets.workflow._next_number) until it commits, so API submissions wait at most one
-# chunk (~0.5 s at 500 rows on the bench machine); one routing task is published per chunk.
+# (tickets.workflow._next_numbers) until it commits, so API submissions wait at most one
+# chunk (bench/README.md "Import"); one routing task is published per chunk.
 CHUNK = 500
 # Ids per query when fetching enterprises and their recent tickets for the whole file.
 LOOKUP_CHUNK = 1000
@@ -298,11 +300,12 @@ def confirm(
     now: dt.datetime | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> ImportBatch:
-    """Create the batch's tickets: rows decided `import` through workflow.submit_ticket
-    (source 工作组走访, the work group and the batch recorded; routed after commit, one task
-    per chunk), rows decided `merge` added to the ticket they duplicate
-    (workflow.absorb_request), the rest skipped. Enterprises not yet registered are created
-    first. One transaction per CHUNK rows; a batch is confirmed once."""
+    """Create the batch's tickets: rows decided `import` through workflow.submit_many
+    (checked as submit_ticket checks one; source 工作组走访, the work group and the batch
+    recorded; routed after commit, one task per chunk), rows decided `merge` added to the
+    ticket they duplicate (workflow.absorb_request), the rest skipped. Enterprises not yet
+    registered are created first. One transaction per CHUNK rows; a batch is confirmed
+    once."""
     _require_coordinator(user)
     now = now or timezone.now()
     try:
@@ -331,7 +334,6 @@ def confirm(
     rows = list(batch.rows.order_by("row_number"))
     done = 0
     for part in _chunks(rows, CHUNK):
-        created_ids = []
         with transaction.atomic():
             for row in part:
                 values = row.values
@@ -341,17 +343,13 @@ def confirm(
                         enterprise_of_code[values["uscc"]] = enterprise.pk
                         created_enterprises += made
                     row.enterprise_id = enterprise_of_code[values["uscc"]]
-                _confirm_row(row, batch, user, now, origin, ticket_of_row, created_ids)
-                ImportRow.objects.filter(pk=row.pk).update(
-                    outcome=row.outcome,
-                    ticket_id=row.ticket_id,
-                    enterprise_id=row.enterprise_id,
-                    status=row.status,
-                    decision=row.decision,
-                    errors=row.errors,
-                )
-            if created_ids:
-                effects.publish_on_commit(effects.ROUTE_TICKETS, created_ids)
+            _submit_rows(part, batch, user, now, ticket_of_row)
+            for row in part:
+                if row.decision == ImportRow.Decision.MERGE:
+                    _merge_row(row, batch, user, now, origin, ticket_of_row)
+                elif row.decision == ImportRow.Decision.SKIP:
+                    row.outcome = ImportRow.Outcome.SKIPPED
+            _store_outcomes(part)
         done += len(part)
         if progress is not None:
             progress(done)
@@ -397,50 +395,75 @@ def _register(values: dict, districts, fallback) -> tuple[Enterprise, bool]:
     return enterprise, True
 
 
-def _confirm_row(row, batch, user, now, origin, ticket_of_row, created_ids) -> None:
-    values = row.values
-    decision = row.decision
-    if decision == ImportRow.Decision.SKIP:
+def _store_outcomes(part: list[ImportRow]) -> None:
+    """Write the chunk's rows back with what confirming did to each. Replaced rather than
+    updated: the rows are this batch's own (nothing points to them) and each has other values,
+    and bulk_update's CASE per field took 20 of 31 s of a 2,000-row confirm on the bench
+    (bench/README.md "Import"); a DELETE and an INSERT of the chunk, in its transaction, take
+    two queries."""
+    ImportRow.objects.filter(pk__in=[row.pk for row in part]).delete()
+    ImportRow.objects.bulk_create(part)
+
+
+def _skip_with(row: ImportRow, error: WorkflowError) -> None:
+    """Changed since the preview (the ticket to merge into was closed, …): the row is skipped
+    with the reason; the rest of the batch goes on."""
+    row.status, row.decision = ImportRow.Status.ERROR, ImportRow.Decision.SKIP
+    row.outcome = ImportRow.Outcome.SKIPPED
+    row.errors = [*row.errors, {"column": "", "rule": error.code, "message": error.message}]
+
+
+def _submit_rows(part, batch, user, now, ticket_of_row) -> None:
+    """The chunk's rows to import, submitted together (workflow.submit_many)."""
+    rows = [row for row in part if row.decision == ImportRow.Decision.IMPORT]
+    if not rows:
+        return
+    enterprises = Enterprise.objects.prefetch_related("chains").in_bulk(
+        {row.enterprise_id for row in rows}
+    )
+    needs = [
+        {
+            "enterprise": enterprises[row.enterprise_id],
+            "kind": row.values["kind"],
+            "title": row.values["title"],
+            "description": row.values["description"],
+            "category": row.values["category"],
+            "amount": row.values["amount"],
+            "chain_id": row.values["chain_id"],
+            "work_group": row.values["work_group"],
+        }
+        for row in rows
+    ]
+    results = workflow.submit_many(
+        needs, actor=user, source=Source.WORK_GROUP, import_batch_id=batch.pk, now=now
+    )
+    for row, result in zip(rows, results, strict=True):
+        if isinstance(result, WorkflowError):
+            _skip_with(row, result)
+        else:
+            row.outcome, row.ticket_id = ImportRow.Outcome.CREATED, result.pk
+            ticket_of_row[row.row_number] = result.pk
+
+
+def _merge_row(row, batch, user, now, origin, ticket_of_row) -> None:
+    """The row's words added to the ticket it repeats (an open ticket, or the ticket of the
+    earlier row of the file); the request counts once."""
+    target = row.duplicate_of_id or ticket_of_row.get(row.duplicate_of_row)
+    if target is None:  # the earlier row it repeats was skipped
         row.outcome = ImportRow.Outcome.SKIPPED
         return
     try:
-        if decision == ImportRow.Decision.MERGE:
-            target = row.duplicate_of_id or ticket_of_row.get(row.duplicate_of_row)
-            if target is None:  # the earlier row it repeats was skipped
-                row.outcome = ImportRow.Outcome.SKIPPED
-                return
-            with transaction.atomic():
-                workflow.absorb_request(
-                    ticket_id=target,
-                    actor=user,
-                    title=values["title"],
-                    description=values["description"],
-                    origin=origin % {"batch": batch.pk, "row": row.row_number},
-                    now=now,
-                )
-            row.outcome, row.ticket_id = ImportRow.Outcome.MERGED, target
-        else:
-            ticket, _created = workflow.submit_ticket(
-                enterprise=row.enterprise_id,
-                kind=values["kind"],
-                title=values["title"],
-                description=values["description"],
-                category=values["category"],
-                amount=values["amount"],
-                chain_id=values["chain_id"],
+        with transaction.atomic():
+            workflow.absorb_request(
+                ticket_id=target,
                 actor=user,
-                source=Source.WORK_GROUP,
-                work_group=values["work_group"],
-                import_batch_id=batch.pk,
-                route=False,
+                title=row.values["title"],
+                description=row.values["description"],
+                origin=origin % {"batch": batch.pk, "row": row.row_number},
                 now=now,
             )
-            created_ids.append(ticket.pk)
-            row.outcome, row.ticket_id = ImportRow.Outcome.CREATED, ticket.pk
-        ticket_of_row[row.row_number] = row.ticket_id
     except WorkflowError as error:
-        # Changed since the preview (the ticket to merge into was closed, …): the row is
-        # skipped with the reason; the rest of the batch goes on.
-        row.status, row.decision = ImportRow.Status.ERROR, ImportRow.Decision.SKIP
-        row.outcome = ImportRow.Outcome.SKIPPED
-        row.errors = [*row.errors, {"column": "", "rule": error.code, "message": error.message}]
+        _skip_with(row, error)
+        return
+    row.outcome, row.ticket_id = ImportRow.Outcome.MERGED, target
+    ticket_of_row[row.row_number] = target

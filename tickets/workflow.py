@@ -248,9 +248,6 @@ def submit_ticket(
     actor=None,
     idempotency_key: str = "",
     source: str | None = None,
-    work_group: str = "",
-    import_batch_id: int | None = None,
-    route: bool = True,
     now: dt.datetime | None = None,
 ) -> tuple[Ticket, bool]:
     """Save a new need as `submitted` and route it after commit.
@@ -260,16 +257,67 @@ def submit_ticket(
     IdempotencyConflict.
 
     `source` defaults by channel: an enterprise account's own submission is 企业自报, anyone
-    else's (staff at the window, a script) 窗口代录; the spreadsheet import passes 工作组走访
-    with its work group and batch. `route=False` leaves publishing the routing task to the
-    caller (the import queues one task per chunk of tickets; the re-route sweep is the
-    safety net either way).
+    else's (staff at the window, a script) 窗口代录. The spreadsheet import submits many at
+    once (submit_many).
     """
-    from tickets.routing_store import default_chain
-
     now = now or timezone.now()
     if not isinstance(enterprise, Enterprise):
         enterprise = Enterprise.objects.get(pk=enterprise)
+    actor = actor_for(actor)
+    key = (idempotency_key or "").strip()
+    if len(key) > 80:
+        raise InvalidInput(_("Idempotency-Key 不能超过80个字符。"), field="idempotency_key")
+    ticket, event, fingerprint = _new_submission(
+        enterprise=enterprise,
+        kind=kind,
+        title=title,
+        description=description,
+        category=category,
+        amount=amount,
+        chain_id=chain_id,
+        actor=actor,
+        source=source,
+        now=now,
+    )
+    ticket.idempotency_key = key
+    ticket.request_fingerprint = fingerprint if key else ""
+    # No lookup of the key first: a retry is rare, and the unique constraint on (enterprise,
+    # key) turns it (or a concurrent twin) into an IntegrityError, answered from the first
+    # ticket below. The rolled-back attempt leaves no trace (the number counter included).
+    try:
+        with transaction.atomic():
+            ticket.number = _next_numbers(timezone.localdate(now).year, 1)[0]
+            ticket.save(force_insert=True)
+            event.save(force_insert=True)
+    except IntegrityError:
+        # The key was used before, or a concurrent request with the same key won the race.
+        existing = _existing_for_key(enterprise.pk, key, fingerprint) if key else None
+        if existing is None:
+            raise
+        return existing, False
+    effects.publish_on_commit(effects.ROUTE_TICKET, ticket.pk)
+    return ticket, True
+
+
+def _new_submission(
+    *,
+    enterprise: Enterprise,
+    kind: str,
+    title: str,
+    description: str,
+    category: str,
+    amount,
+    chain_id: int | None,
+    actor: Actor,
+    source: str | None,
+    now: dt.datetime,
+    work_group: str = "",
+    import_batch_id: int | None = None,
+) -> tuple[Ticket, TicketEvent, str]:
+    """Check one new need and build its (unsaved) ticket and submit event, and the request's
+    fingerprint. Raises InvalidInput naming the field."""
+    from tickets.routing_store import default_chain
+
     if kind not in Kind.values:
         raise InvalidInput(
             _("清单类别无效，应为 %(kinds)s 之一。") % {"kinds": "、".join(Kind.values)},
@@ -286,14 +334,16 @@ def submit_ticket(
         )
     amount = _amount(kind, amount)
     # The chain object, not just its id: the caller presenting the new ticket needs its name.
+    # Read through .all(), so a caller submitting many reads the chains prefetched.
     chain = None
     if chain_id is not None:
-        chain = enterprise.chains.filter(pk=chain_id).first()
+        chain = next((c for c in enterprise.chains.all() if c.pk == chain_id), None)
         if chain is None:
             raise InvalidInput(_("该企业不属于所选产业链。"), field="chain")
-    key = (idempotency_key or "").strip()
-    if len(key) > 80:
-        raise InvalidInput(_("Idempotency-Key 不能超过80个字符。"), field="idempotency_key")
+    if source is None:
+        source = Source.SELF if actor.enterprise_id is not None else Source.WINDOW
+    elif source not in Source.values:
+        raise InvalidInput(_("来源无效。"), field="source")
     fingerprint = _fingerprint(
         kind=kind,
         title=title,
@@ -302,14 +352,6 @@ def submit_ticket(
         amount=amount,
         chain=chain_id,
     )
-    # No lookup of the key first: a retry is rare, and the unique constraint on (enterprise,
-    # key) turns it (or a concurrent twin) into an IntegrityError, answered from the first
-    # ticket below. The rolled-back attempt leaves no trace (the number counter included).
-    actor = actor_for(actor)
-    if source is None:
-        source = Source.SELF if actor.enterprise_id is not None else Source.WINDOW
-    elif source not in Source.values:
-        raise InvalidInput(_("来源无效。"), field="source")
     ticket = Ticket(
         enterprise=enterprise,
         source=source,
@@ -325,8 +367,6 @@ def submit_ticket(
         created_at=now,
         updated_at=now,
         submitted_by=actor.user,
-        idempotency_key=key,
-        request_fingerprint=fingerprint if key else "",
     )
     event = TicketEvent(
         ticket=ticket,
@@ -336,29 +376,68 @@ def submit_ticket(
         level=ticket.level,
         created_at=now,
     )
-    try:
-        with transaction.atomic():
-            ticket.number = _next_number(timezone.localdate(now).year)
-            ticket.save(force_insert=True)
-            event.save(force_insert=True)
-    except IntegrityError:
-        # The key was used before, or a concurrent request with the same key won the race.
-        existing = _existing_for_key(enterprise.pk, key, fingerprint) if key else None
-        if existing is None:
-            raise
-        return existing, False
-    if route:
-        effects.publish_on_commit(effects.ROUTE_TICKET, ticket.pk)
-    return ticket, True
+    return ticket, event, fingerprint
 
 
-def _next_number(year: int) -> str:
-    """The year's next ticket number, WH-2026-000123. The counter row stays locked until the
-    caller's transaction ends, so a rolled-back submission gives its number back (no gap)."""
+def submit_many(
+    needs: list[dict],
+    *,
+    actor=None,
+    source: str | None = None,
+    import_batch_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> list[Ticket | InvalidInput]:
+    """Submit many needs at once (a spreadsheet import): each is checked as submit_ticket
+    checks one, and the valid ones are saved together — one counter update for their numbers,
+    one INSERT of tickets and one of submit events — and routed after commit by one task.
+
+    `needs` are dicts of submit_ticket's keywords (`enterprise` an Enterprise, ideally with
+    its chains prefetched) plus `work_group`. Returns, in order, each need's ticket or the
+    InvalidInput that refused it; nothing is saved for a refused need. Call it inside a
+    transaction: the year's number counter stays locked until that commits."""
+    actor = actor_for(actor)
+    now = now or timezone.now()
+    results: list[Ticket | InvalidInput] = []
+    built: list[tuple[Ticket, TicketEvent]] = []
+    for need in needs:
+        need = dict(need)
+        try:
+            ticket, event, _fp = _new_submission(
+                actor=actor,
+                source=source,
+                import_batch_id=import_batch_id,
+                now=now,
+                work_group=need.pop("work_group", ""),
+                **{"category": "", "amount": None, "chain_id": None, **need},
+            )
+        except InvalidInput as refused:
+            results.append(refused)
+            continue
+        built.append((ticket, event))
+        results.append(ticket)
+    if not built:
+        return results
+    with transaction.atomic():
+        numbers = _next_numbers(timezone.localdate(now).year, len(built))
+        for (ticket, _event), number in zip(built, numbers, strict=True):
+            ticket.number = number
+        Ticket.objects.bulk_create([ticket for ticket, _event in built])
+        for ticket, event in built:
+            event.ticket = ticket  # the id bulk_create set (PostgreSQL and SQLite return it)
+        TicketEvent.objects.bulk_create([event for _ticket, event in built])
+        effects.publish_on_commit(effects.ROUTE_TICKETS, [ticket.pk for ticket, _e in built])
+    return results
+
+
+def _next_numbers(year: int, count: int) -> list[str]:
+    """The year's next `count` ticket numbers, WH-2026-000123. The counter row stays locked
+    until the caller's transaction ends, so a rolled-back submission gives its numbers back
+    (no gap)."""
     counter, _created = TicketNumberCounter.objects.select_for_update().get_or_create(year=year)
-    counter.last += 1
+    first = counter.last + 1
+    counter.last += count
     counter.save(update_fields=["last"])
-    return f"WH-{year}-{counter.last:06d}"
+    return [f"WH-{year}-{n:06d}" for n in range(first, counter.last + 1)]
 
 
 def _existing_for_key(enterprise_id: int, key: str, fingerprint: str) -> Ticket | None:
@@ -875,6 +954,7 @@ __all__ = [
     "resume_ticket",
     "return_ticket",
     "route_ticket",
+    "submit_many",
     "submit_ticket",
     "withdraw_ticket",
 ]
