@@ -64,6 +64,8 @@ class TicketEventInline(ReadOnlyAdminMixin, admin.TabularInline):
         "level",
         "actor",
         "note",
+        # What the enterprise reads (答复企业, its own words, a merged request's text).
+        "reply",
     ]
     readonly_fields = fields
 
