@@ -167,6 +167,7 @@ class TicketAdmin(admin.ModelAdmin):
     list_filter = [
         QueueFilter,
         "status",
+        "source",
         OverdueFilter,
         "kind",
         "level",
@@ -201,6 +202,9 @@ class TicketAdmin(admin.ModelAdmin):
                     "description",
                     "amount",
                     "chain",
+                    "source",
+                    "work_group",
+                    "import_batch",
                 ]
             },
         ),
@@ -213,6 +217,7 @@ class TicketAdmin(admin.ModelAdmin):
                     "department",
                     "outcome",
                     "outcome_note",
+                    "merged_into",
                     "supervised",
                     "supervised_at",
                 ]

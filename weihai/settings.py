@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "enterprises",
     "tickets",
     "reports",
+    "intake",
     "api",
     "portal",
     # Login throttling for the portal and the admin (failed attempts per username + address).
@@ -302,6 +303,11 @@ CELERY_BEAT_SCHEDULE = {
 # Tickets still `submitted` this long after submission are routed by the sweep (the broker
 # may have been down when they were submitted).
 REROUTE_GRACE_SECONDS = env_int("REROUTE_GRACE_SECONDS", 300)
+
+# --- Intake -----------------------------------------------------------------------------
+# An imported row is checked for duplicates against the same enterprise's open tickets
+# submitted in the last this-many days.
+INTAKE_DUPLICATE_DAYS = env_int("INTAKE_DUPLICATE_DAYS", 90)
 
 LOGGING = {
     "version": 1,
