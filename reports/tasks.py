@@ -5,6 +5,7 @@ from __future__ import annotations
 from smtplib import SMTPException
 
 from celery import shared_task
+from django.conf import settings
 from django.db import OperationalError
 
 from reports.periods import parse_instant
@@ -19,7 +20,9 @@ from reports.reporting import run_report
     # email claim is released on failure, so a retry neither duplicates nor loses the report.
     autoretry_for=(SMTPException, ConnectionError, TimeoutError, OperationalError),
     retry_backoff=30,
-    retry_backoff_max=900,
+    # A retry waits unacknowledged in the worker: keep it under the visibility timeout. A
+    # longer outage of the mail server is the re-send sweep's (resend_unsent_reports).
+    retry_backoff_max=settings.CELERY_TASK_RETRY_BACKOFF_MAX,
     retry_jitter=True,
     max_retries=6,
     soft_time_limit=300,

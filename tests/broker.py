@@ -40,7 +40,7 @@ def _point_app_at(url: str) -> None:
     app.conf.broker_transport_options = {
         "socket_timeout": 2,
         "socket_connect_timeout": 2,
-        "visibility_timeout": 3600,
+        "visibility_timeout": 1200,
     }
     app._pool = None
     app.amqp._producer_pool = None

@@ -11,6 +11,7 @@ import logging
 import smtplib
 
 from celery import shared_task
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.utils.dateparse import parse_datetime
 
@@ -23,7 +24,8 @@ TRANSIENT = (OperationalError, InterfaceError, ConnectionError, TimeoutError, sm
 RETRY = {
     "autoretry_for": TRANSIENT,
     "retry_backoff": 2,
-    "retry_backoff_max": 300,
+    # A retry waits unacknowledged in the worker: keep it under the visibility timeout.
+    "retry_backoff_max": settings.CELERY_TASK_RETRY_BACKOFF_MAX,
     "retry_jitter": True,
     "max_retries": 8,
 }
