@@ -73,6 +73,11 @@ def send_digest(sweep_id: str, event_ids: list[int]) -> int:
     return notifications.send_digest(sweep_id, event_ids)
 
 
+@shared_task(name="tickets.redrive_notifications", acks_late=True, **RETRY)
+def redrive_notifications(now: str | None = None) -> dict:
+    return notifications.redrive(now=_instant(now))
+
+
 @shared_task(name=effects.ALERT_STAFF, acks_late=True, **RETRY)
 def alert_staff(key: str, subject: str, body: str) -> bool:
     return notifications.alert_staff(key, subject, body)

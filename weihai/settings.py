@@ -265,6 +265,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env_int("REROUTE_SWEEP_SECONDS", 120),
         "options": {"expires": 110},
     },
+    # Sends what was committed but never sent: failed or abandoned claims, events whose task
+    # was lost, sweep steps no digest covered (tickets.notifications.redrive).
+    "notification-redrive": {
+        "task": "tickets.redrive_notifications",
+        "schedule": env_int("NOTIFICATION_REDRIVE_SECONDS", 300),
+        "options": {"expires": 280},
+    },
     # Recomputes deadlines left provisional after a calendar year was confirmed, and sends
     # the day's alert (once a day, from 08:00) while this or, from 1 November, next year's
     # working calendar is unconfirmed (tickets.calendar_store.watch_calendar).
