@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import OperationalError
 
 from reports.periods import parse_instant
-from reports.reporting import run_report
+from reports.reporting import resend_unsent, run_report
 
 
 @shared_task(
@@ -33,3 +33,12 @@ def scheduled_report(period: str = "week", now: str | None = None) -> int:
     if period not in ("week", "month"):
         raise ValueError(f"period must be 'week' or 'month', not {period!r}")
     return run_report(period_kind=period, now=parse_instant(now)).snapshot.pk
+
+
+@shared_task(
+    name="reports.resend_unsent_reports", acks_late=True, soft_time_limit=300, time_limit=360
+)
+def resend_unsent_reports(now: str | None = None) -> int:
+    """Re-send snapshots the scheduled run could not send; no retries of its own: the next
+    tick is the retry, for as long as the mail server stays down."""
+    return resend_unsent(now=parse_instant(now))

@@ -280,6 +280,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=7),
         "options": {"expires": 3000},
     },
+    # Re-sends report snapshots the scheduled run could not send (the mail server down for
+    # longer than the task's retries), until they go out (reports.reporting.resend_unsent).
+    "report-resend": {
+        "task": "reports.resend_unsent_reports",
+        "schedule": env_int("REPORT_RESEND_SECONDS", 600),
+        "options": {"expires": 540},
+    },
     "weekly-report": {
         "task": "reports.scheduled_report",
         "schedule": crontab(minute=0, hour=8, day_of_week="mon"),
