@@ -26,6 +26,7 @@ from tickets.errors import (
     NotPermitted,
     WorkflowError,
 )
+from weihai import database_errors
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +55,19 @@ DOMAIN_STATUS = [
 ]
 
 
+class DatabaseUnavailable(exceptions.APIException):
+    """A transient database error (weihai.database_errors): 503 with Retry-After."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "database_unavailable"
+
+    def __init__(self):
+        super().__init__(database_errors.message(), self.default_code)
+
+
 def _to_api_exception(exc):
+    if database_errors.is_transient(exc):
+        return DatabaseUnavailable()
     if isinstance(exc, WorkflowError):
         for cls, code in DOMAIN_STATUS:
             if isinstance(exc, cls):
@@ -88,6 +101,9 @@ def _first(errors, path=()):
 
 
 def exception_handler(exc, context):
+    if database_errors.is_transient(exc):
+        database_errors.log(exc, context["request"])
+        database_errors.drop_lost_connections()
     exc = _to_api_exception(exc)
     response = drf_exception_handler(exc, context)
     if response is None:
@@ -116,6 +132,8 @@ def exception_handler(exc, context):
         body.update(getattr(exc, "extra", {}))
     if isinstance(exc, DomainError) and exc.status_code == status.HTTP_503_SERVICE_UNAVAILABLE:
         response["Retry-After"] = str(CALENDAR_RETRY_AFTER)
+    if isinstance(exc, DatabaseUnavailable):
+        response["Retry-After"] = str(database_errors.RETRY_AFTER)
     response.data = body
     return response
 

@@ -69,6 +69,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so it sees a view's exception first: a lost database answers 503, not 500.
+    "weihai.database_errors.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "weihai.urls"
