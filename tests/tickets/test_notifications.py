@@ -254,3 +254,38 @@ def test_the_redrive_sends_the_digest_a_killed_sweep_never_sent_and_the_late_tas
     # The sweep's own digest task, arriving late, finds every step told already.
     assert tasks.send_digest(result.sweep_id, result.event_ids) == 0
     assert len(mailoutbox) == 2
+
+
+def test_the_redrive_of_a_killed_sweep_tells_the_enterprise_of_supervision_once(world, mailoutbox):
+    ticket = make_ticket(world, Status.IN_PROGRESS, department=world.leader)
+    now = at(2026, 7, 1, 9)
+    result = escalate_overdue(now=now, notify=False)  # killed before publishing its digest
+    assert dict(result.counts) == {"supervise": 1}
+    assert notifications.redrive(now=now + dt.timedelta(minutes=11))["digests"] == 2
+    assert sorted(m.to[0] for m in mailoutbox) == sorted(
+        [world.leader.email, world.enterprise.contact_email]
+    )
+    assert any(m.subject.endswith(f"{ticket.number} 已列入督办") for m in mailoutbox)
+    assert notifications.redrive(now=now + dt.timedelta(minutes=20))["digests"] == 0
+    assert tasks.send_digest(result.sweep_id, result.event_ids) == 0  # the late task
+    assert len(mailoutbox) == 2
+
+
+def test_a_mark_that_fails_once_is_retried_and_the_row_says_sent(world, mailoutbox, monkeypatch):
+    event = resolved_event(world)
+    real_update = QuerySet.update
+    failures = []
+
+    def blip(self, **kwargs):
+        if self.model is NotificationLog and "sent_at" in kwargs and not failures:
+            failures.append(1)
+            raise OperationalError("server closed the connection unexpectedly")
+        return real_update(self, **kwargs)
+
+    monkeypatch.setattr(QuerySet, "update", blip)
+    monkeypatch.setattr(notifications, "MARK_RETRY_PAUSES", (0,))
+    assert notifications.notify_event(event.pk) == 1
+    log = NotificationLog.objects.get(key=f"event:{event.pk}:enterprise")
+    assert failures == [1] and log.sent_at is not None and log.attempts == 1
+    assert notifications.redrive(now=after_claim_timeout())["resent"] == 0
+    assert len(mailoutbox) == 1
