@@ -119,13 +119,13 @@ def _claim(
     """Claim `key` for this attempt: a new row with the message `compose` returns (subject,
     body, recipients, digest entries as (event id, department id)), or an existing unsent row
     whose claim is released or expired. None: nothing to send now."""
+    # Insert first: a new key is the common case, and a replay (rare) costs only a render.
     for _attempt in range(2):
-        existing = NotificationLog.objects.filter(key=key).first()
-        if existing is not None:
-            return _take_over(existing, now)
         message = compose()
         if message is None:
-            return None
+            # Nothing new to tell; a row of this key may still wait to be (re-)sent.
+            existing = NotificationLog.objects.filter(key=key).first()
+            return None if existing is None else _take_over(existing, now)
         subject, body, recipients, entries = message
         try:
             with transaction.atomic():
@@ -143,8 +143,10 @@ def _claim(
                 )
             return log
         except IntegrityError:
-            # The key (a concurrent attempt) or one of the entries (another digest covered that
-            # step first): look again, and compose again without what is covered now.
+            existing = NotificationLog.objects.filter(key=key).first()
+            if existing is not None:  # a replay, or a concurrent attempt
+                return _take_over(existing, now)
+            # One of the entries: another digest told that step first; compose again without it.
             continue
     logger.warning("notification %s: lost the claim twice to concurrent attempts", key)
     return None
