@@ -14,7 +14,7 @@ import pytest
 
 from tests.broker import ROOT, database_url, wait_for
 from tests.tickets.conftest import SETUP_NOTE, at, make_ticket
-from tickets import notifications
+from tickets import effects, notifications, workflow
 from tickets.models import DigestEntry, NotificationLog, Status, TicketEvent
 
 pytestmark = [pytest.mark.broker, pytest.mark.django_db(transaction=True)]
@@ -59,10 +59,16 @@ def mail_dir(tmp_path):
 
 
 @pytest.fixture
-def celery_worker_env(mail_dir):
+def hang_flag(tmp_path):
+    return tmp_path / "hang"
+
+
+@pytest.fixture
+def celery_worker_env(mail_dir, hang_flag):
     return {
-        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "EMAIL_BACKEND": "tests.mail_backends.HangWhileFlaggedBackend",
         "EMAIL_FILE_PATH": str(mail_dir),
+        "TEST_MAIL_HANG_FLAG": str(hang_flag),
     }
 
 
@@ -171,3 +177,38 @@ def test_a_sweep_killed_after_its_first_batch_gets_one_digest_per_department_fro
     assert set(DigestEntry.objects.values_list("event_id", "department_id")) == all_pairs
     mails = read_mails(mail_dir)
     assert len(mails) == len(departments) + len({d for _e, d in all_pairs - pairs})
+
+
+def test_a_worker_killed_between_claim_and_send_leaves_a_claim_the_redrive_sends(
+    world, celery_broker, celery_worker, mail_dir, hang_flag, mailoutbox
+):
+    from django.utils import timezone
+
+    from weihai.celery import app
+
+    ticket = make_ticket(world, Status.IN_PROGRESS)
+    workflow.resolve_ticket(
+        ticket_id=ticket.pk, actor=world.handler, outcome="solved", reply="已解决", now=SWEEP_AT
+    )
+    event = ticket.events.get(action="resolve")
+    hang_flag.write_text("hang")
+    app.send_task(effects.NOTIFY_EVENT, args=(event.pk,))
+    reached = Path(f"{hang_flag}.reached")
+    wait_for(reached.exists, timeout=60, message="the worker to claim and start sending")
+    celery_worker.send_signal(signal.SIGKILL)
+    celery_worker.wait(timeout=30)
+
+    log = NotificationLog.objects.get(key=f"event:{event.pk}:enterprise")
+    assert (log.sent_at, log.attempts) == (None, 1)  # claimed, never sent: the row says so
+    assert log.claimed_at is not None and log.body
+    assert list(mail_dir.iterdir()) == []
+    # Within the claim timeout nobody can tell a dead attempt from a slow one …
+    assert notifications.redrive(now=timezone.now())["resent"] == 0
+    # … after it, the re-drive sends the stored message, once.
+    expired = timezone.now() + notifications.CLAIM_TIMEOUT + dt.timedelta(minutes=1)
+    assert notifications.redrive(now=expired)["resent"] == 1
+    assert notifications.redrive(now=expired)["resent"] == 0
+    assert [m.to for m in mailoutbox] == [[world.enterprise.contact_email]]
+    assert "办理结果：已解决" in mailoutbox[0].body
+    log.refresh_from_db()
+    assert log.sent_at is not None and log.attempts == 2
