@@ -22,6 +22,7 @@ from tickets.errors import (
     IllegalTransition,
     WorkflowError,
 )
+from weihai import database_errors
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +42,19 @@ class DomainError(exceptions.APIException):
             self.extra = {"status": error.status, "action": error.action}
 
 
+class DatabaseUnavailable(exceptions.APIException):
+    """A transient database error (weihai.database_errors): 503 with Retry-After."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "database_unavailable"
+
+    def __init__(self):
+        super().__init__(database_errors.message(), self.default_code)
+
+
 def _to_api_exception(exc):
+    if database_errors.is_transient(exc):
+        return DatabaseUnavailable()
     if isinstance(exc, WorkflowError):
         return DomainError(exc, exc.http_status, getattr(exc, "field", None))
     if isinstance(exc, RequestDataTooBig):
@@ -72,6 +85,9 @@ def _first(errors, path=()):
 
 
 def exception_handler(exc, context):
+    if database_errors.is_transient(exc):
+        database_errors.log(exc, context["request"])
+        database_errors.drop_lost_connections()
     exc = _to_api_exception(exc)
     response = drf_exception_handler(exc, context)
     if response is None:
@@ -100,6 +116,8 @@ def exception_handler(exc, context):
         body.update(getattr(exc, "extra", {}))
     if isinstance(exc, DomainError) and exc.status_code == status.HTTP_503_SERVICE_UNAVAILABLE:
         response["Retry-After"] = str(CALENDAR_RETRY_AFTER)
+    if isinstance(exc, DatabaseUnavailable):
+        response["Retry-After"] = str(database_errors.RETRY_AFTER)
     response.data = body
     return response
 

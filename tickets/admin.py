@@ -857,7 +857,16 @@ class RoutingRuleAdmin(MemberViewsCoordinatorEdits, admin.ModelAdmin):
 
 @admin.register(NotificationLog)
 class NotificationLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["created_at", "key", "subject", "recipients", "sent_at"]
+    list_display = [
+        "created_at",
+        "key",
+        "subject",
+        "recipients",
+        "claimed_at",
+        "attempts",
+        "last_error",
+        "sent_at",
+    ]
     search_fields = ["key", "subject", "recipients"]
     show_full_result_count = False
 
