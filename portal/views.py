@@ -38,6 +38,8 @@ from tickets.models import Kind, Ticket, TicketEvent, lateness
 from tickets.selectors import outcome_is_public, visible_tickets
 
 PAGE_SIZE = 20
+
+
 # --- signing in --------------------------------------------------------------------------------
 
 

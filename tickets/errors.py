@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 class WorkflowError(Exception):
     code = "workflow_error"
-    # The HTTP status a face answers with (the portal reads it; api/errors.py maps the same).
+    # The HTTP status every web face (API, portal) answers this error with.
     http_status = 400
 
     def __init__(self, message: str):

@@ -337,9 +337,3 @@ def test_the_language_switch_turns_the_portal_english(world):
     english = client.get("/portal/")
     assert english.status_code == 200
     assert '<html lang="en">' in _text(english)
-
-
-def test_the_portal_answers_domain_errors_with_the_api_s_status_codes():
-    from api.errors import DOMAIN_STATUS
-
-    assert all(cls.http_status == code for cls, code in DOMAIN_STATUS)

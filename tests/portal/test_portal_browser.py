@@ -78,8 +78,9 @@ def _submit(page, base, kind, need):
     page.fill("#id_description", template + "\n（企业补充）" + need["title"])
     posts = []
     page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
-    # Chromium sends a double-clicked form once; a flaky connection or an impatient person on
-    # a phone can still get the same form to the server twice at once. So first the page's
+    # Chromium does not always send a double-clicked form twice (the second click may land
+    # once the page is unloading); a flaky connection or an impatient person on a phone can
+    # still get the same form to the server twice at once. So first the page's
     # own form data goes twice in parallel (its cookies, CSRF token and key), then the
     # double click: three submissions of one rendering of the form, one ticket.
     landed = page.evaluate(DOUBLE_SEND)
