@@ -83,7 +83,9 @@ class TicketListView(EnterpriseRequiredMixin, View):
     def get(self, request):
         filters = FilterForm(request.GET or None)
         status = 200
-        tickets = visible_tickets(request.user, Ticket.objects.select_related("department"))
+        tickets = visible_tickets(
+            request.user, Ticket.objects.select_related("department", "merged_into")
+        )
         if filters.is_bound and filters.is_valid():
             if filters.cleaned_data["kind"]:
                 tickets = tickets.filter(kind=filters.cleaned_data["kind"])
@@ -111,7 +113,9 @@ class TicketListView(EnterpriseRequiredMixin, View):
 
 
 def _ticket(request, pk: int) -> Ticket:
-    queryset = Ticket.objects.select_related("department", "chain", "enterprise").prefetch_related(
+    queryset = Ticket.objects.select_related(
+        "department", "chain", "enterprise", "merged_into"
+    ).prefetch_related(
         Prefetch(
             "events",
             queryset=TicketEvent.objects.select_related(
