@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
@@ -150,7 +151,8 @@ class EnterpriseAdmin(MemberViewsCoordinatorEdits, admin.ModelAdmin):
     def send_invitation(self, request, queryset):
         """Create each enterprise's login if it has none, and mail its contact a link to set
         the password (enterprises.invitations)."""
-        base_url = request.build_absolute_uri("/")
+        # The configured address when there is one (behind a proxy the request's may differ).
+        base_url = settings.SITE_URL or request.build_absolute_uri("/")
         sent = 0
         for enterprise in queryset[:MAX_INVITATIONS]:
             try:

@@ -3,7 +3,8 @@
 Reads start at tickets.selectors.visible_tickets(request.user), so another enterprise's
 ticket is not found (404). Writes go through tickets.actions.perform (the registry the API
 and the admin use) and tickets.workflow.submit_ticket; their domain errors come back as a
-message on the page with the API's status codes (400, 403, 409, 422, 503)."""
+message on the page with the API's status codes (WorkflowError.http_status: 400, 403, 409,
+422, 503)."""
 
 from __future__ import annotations
 
@@ -32,14 +33,12 @@ from portal.forms import (
     action_values,
 )
 from tickets import actions, categories, workflow
-from tickets.errors import (
-    IdempotencyConflict,
-    WorkflowError,
-)
+from tickets.errors import IdempotencyConflict, WorkflowError
 from tickets.models import Kind, Ticket, TicketEvent, lateness
 from tickets.selectors import outcome_is_public, visible_tickets
 
 PAGE_SIZE = 20
+
 
 # --- signing in --------------------------------------------------------------------------------
 
@@ -84,7 +83,9 @@ class TicketListView(EnterpriseRequiredMixin, View):
     def get(self, request):
         filters = FilterForm(request.GET or None)
         status = 200
-        tickets = visible_tickets(request.user, Ticket.objects.select_related("department"))
+        tickets = visible_tickets(
+            request.user, Ticket.objects.select_related("department", "merged_into")
+        )
         if filters.is_bound and filters.is_valid():
             if filters.cleaned_data["kind"]:
                 tickets = tickets.filter(kind=filters.cleaned_data["kind"])
@@ -112,7 +113,9 @@ class TicketListView(EnterpriseRequiredMixin, View):
 
 
 def _ticket(request, pk: int) -> Ticket:
-    queryset = Ticket.objects.select_related("department", "chain", "enterprise").prefetch_related(
+    queryset = Ticket.objects.select_related(
+        "department", "chain", "enterprise", "merged_into"
+    ).prefetch_related(
         Prefetch(
             "events",
             queryset=TicketEvent.objects.select_related(
