@@ -112,6 +112,19 @@ def _unit(request):
     return Department.objects.filter(pk=int(value)).first()
 
 
+def source_split(rows, total: int) -> list[dict]:
+    """The source rows with each one's share of what was taken in (a whole percent)."""
+    return [
+        {
+            "key": row.key,
+            "label": row.label,
+            "figures": row.figures,
+            "share": round(100 * row.figures.counts.taken_in / total) if total else 0,
+        }
+        for row in rows
+    ]
+
+
 class DashboardView(TemplateView):
     template_name = "reports/dashboard.html"
 
@@ -128,7 +141,7 @@ class DashboardView(TemplateView):
             # ?department=<id>: one unit's figures (linked from its admin page), within scope.
             scope = scope.filter(department_id=unit.pk)
         results = cached_breakdowns(
-            scope, ["month", "department", "kind"], period=period, options=options
+            scope, ["month", "department", "kind", "source"], period=period, options=options
         )
         overall = results["month"].overall
         # Overdue now, whenever submitted (the definition in reports.stats), most overdue first.
@@ -177,6 +190,7 @@ class DashboardView(TemplateView):
             "headline": headline(overall, options),
             "overall": overall,
             "by_kind": results["kind"].rows,
+            "by_source": source_split(results["source"].rows, overall.taken_in),
             "by_department": results["department"],
             "trend": charts.trend_chart(results["month"].rows, options.target),
             "department_chart": charts.department_chart(results["department"].rows, options.target),

@@ -167,6 +167,7 @@ class TicketAdmin(admin.ModelAdmin):
     list_filter = [
         QueueFilter,
         "status",
+        "source",
         OverdueFilter,
         "kind",
         "level",
@@ -201,6 +202,9 @@ class TicketAdmin(admin.ModelAdmin):
                     "description",
                     "amount",
                     "chain",
+                    "source",
+                    "work_group",
+                    "import_batch",
                 ]
             },
         ),
@@ -213,6 +217,7 @@ class TicketAdmin(admin.ModelAdmin):
                     "department",
                     "outcome",
                     "outcome_note",
+                    "merged_into",
                     "supervised",
                     "supervised_at",
                 ]
@@ -852,7 +857,16 @@ class RoutingRuleAdmin(MemberViewsCoordinatorEdits, admin.ModelAdmin):
 
 @admin.register(NotificationLog)
 class NotificationLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["created_at", "key", "subject", "recipients", "sent_at"]
+    list_display = [
+        "created_at",
+        "key",
+        "subject",
+        "recipients",
+        "claimed_at",
+        "attempts",
+        "last_error",
+        "sent_at",
+    ]
     search_fields = ["key", "subject", "recipients"]
     show_full_result_count = False
 

@@ -46,6 +46,12 @@ class TicketActionForm(forms.Form):
         widget=AutocompleteSelect(Ticket._meta.get_field("department"), admin.site),
     )
     score = forms.IntegerField(label=_("满意度（1–5）"), required=False, min_value=1, max_value=5)
+    into = forms.CharField(
+        label=_("合并至（诉求编号）"),
+        required=False,
+        max_length=20,
+        help_text=_("合并时填写：同一企业另一件未办结诉求的编号。"),
+    )
 
     def __init__(self, *args, ticket: Ticket, user, specs=None, **kwargs):
         super().__init__(*args, **kwargs)
