@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 # The app list's order: the work first, then the figures, then the reference data.
 APP_ORDER = [
     "tickets",
+    "intake",
     "reports",
     "enterprises",
     "api",
