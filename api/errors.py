@@ -19,11 +19,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from api.parsers import RequestTooLarge
 from tickets.errors import (
-    CalendarUnavailable,
-    IdempotencyConflict,
     IllegalTransition,
-    InvalidInput,
-    NotPermitted,
     WorkflowError,
 )
 from weihai import database_errors
@@ -46,15 +42,6 @@ class DomainError(exceptions.APIException):
             self.extra = {"status": error.status, "action": error.action}
 
 
-DOMAIN_STATUS = [
-    (IllegalTransition, status.HTTP_409_CONFLICT),
-    (NotPermitted, status.HTTP_403_FORBIDDEN),
-    (InvalidInput, status.HTTP_400_BAD_REQUEST),
-    (IdempotencyConflict, status.HTTP_422_UNPROCESSABLE_ENTITY),
-    (CalendarUnavailable, status.HTTP_503_SERVICE_UNAVAILABLE),
-]
-
-
 class DatabaseUnavailable(exceptions.APIException):
     """A transient database error (weihai.database_errors): 503 with Retry-After."""
 
@@ -69,10 +56,7 @@ def _to_api_exception(exc):
     if database_errors.is_transient(exc):
         return DatabaseUnavailable()
     if isinstance(exc, WorkflowError):
-        for cls, code in DOMAIN_STATUS:
-            if isinstance(exc, cls):
-                return DomainError(exc, code, getattr(exc, "field", None))
-        return DomainError(exc, status.HTTP_400_BAD_REQUEST)
+        return DomainError(exc, exc.http_status, getattr(exc, "field", None))
     if isinstance(exc, RequestDataTooBig):
         return RequestTooLarge()
     if isinstance(exc, Http404):

@@ -47,6 +47,12 @@ def route_ticket(ticket_id: int) -> str:
     return ticket.status
 
 
+@shared_task(name=effects.ROUTE_TICKETS, acks_late=True, **RETRY)
+def route_tickets(ticket_ids: list[int]) -> int:
+    # Idempotent like route_ticket: a ticket routed already is skipped.
+    return workflow.route_many(ticket_ids)
+
+
 @shared_task(name="tickets.escalation_sweep", acks_late=True, **RETRY)
 def escalation_sweep(now: str | None = None) -> dict:
     result = escalation.escalate_overdue(now=_instant(now))

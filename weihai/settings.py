@@ -38,7 +38,8 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin with the workbench's site (weihai.admin_site): start pages, app order.
+    "weihai.apps.WeihaiAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -55,6 +56,7 @@ INSTALLED_APPS = [
     "enterprises",
     "tickets",
     "reports",
+    "intake",
     "api",
     "portal",
     # Login throttling for the portal and the admin (failed attempts per username + address).
@@ -335,6 +337,11 @@ CELERY_BEAT_SCHEDULE = {
 # Tickets still `submitted` this long after submission are routed by the sweep (the broker
 # may have been down when they were submitted).
 REROUTE_GRACE_SECONDS = env_int("REROUTE_GRACE_SECONDS", 300)
+
+# --- Intake -----------------------------------------------------------------------------
+# An imported row is checked for duplicates against the same enterprise's open tickets
+# submitted in the last this-many days.
+INTAKE_DUPLICATE_DAYS = env_int("INTAKE_DUPLICATE_DAYS", 90)
 
 LOGGING = {
     "version": 1,

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('enterprises', '0002_department_escalation_trigger'),
-        ('tickets', '0015_event_reply'),
+        ('tickets', '0016_ticket_source_and_merge'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
