@@ -303,7 +303,7 @@ class TicketAdmin(admin.ModelAdmin):
         return super().changelist_view(request, extra_context)
 
     def get_ordering(self, request):
-        if request.GET.get("queue") == "mine":
+        if request.GET.get("queue") == "mine" and actor_for(request.user).department_ids:
             return Ticket.objects.most_overdue_first().query.order_by
         return super().get_ordering(request)
 

@@ -1,6 +1,7 @@
 """The admin site of the workbench: a start page per role, 诉求 first in the app list, the
-system's internals (Celery beat, API tokens) named in Chinese and shown to superusers only
-(coordinators keep the token page: they issue enterprises' tokens, api/admin.py).
+system's internals (Celery beat, django-axes' login records) named in Chinese and shown to
+superusers only; the API tokens (knox) named in Chinese, and kept for coordinators, who issue
+enterprises' tokens there (api/admin.py).
 
 Installed through weihai.apps.WeihaiAdminConfig (AdminConfig.default_site), so
 ``django.contrib.admin.site`` is this site and every ``@admin.register`` lands here.
@@ -15,15 +16,32 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 # The app list's order: the work first, then the figures, then the reference data.
-APP_ORDER = ["tickets", "reports", "enterprises", "api", "auth", "knox", "django_celery_beat"]
+APP_ORDER = [
+    "tickets",
+    "intake",
+    "reports",
+    "enterprises",
+    "api",
+    "auth",
+    "knox",
+    "axes",
+    "django_celery_beat",
+]
 # Apps only a superuser sees in the list (and may open: their model admins answer 403 to
 # anyone without the model permissions, which only superusers hold here).
-SUPERUSER_APPS = {"django_celery_beat"}
+SUPERUSER_APPS = {"django_celery_beat", "axes"}
 APP_NAMES = {
     "django_celery_beat": _("定时任务（系统）"),
+    "axes": _("登录保护（系统）"),
     "knox": _("接口令牌"),
 }
-MODEL_NAMES = {("knox", "AuthToken"): _("接口令牌")}
+MODEL_NAMES = {
+    ("knox", "AuthToken"): _("接口令牌"),
+    # django-axes ships no Chinese.
+    ("axes", "AccessAttempt"): _("登录失败计数"),
+    ("axes", "AccessLog"): _("登录记录"),
+    ("axes", "AccessFailureLog"): _("登录失败记录"),
+}
 
 
 class WeihaiAdminSite(admin.AdminSite):
