@@ -129,7 +129,9 @@ class TicketListView(EnterpriseRequiredMixin, View):
 
 
 def _ticket(request, pk: int) -> Ticket:
-    queryset = Ticket.objects.select_related("department", "chain", "enterprise").prefetch_related(
+    queryset = Ticket.objects.select_related(
+        "department", "chain", "enterprise", "merged_into"
+    ).prefetch_related(
         Prefetch(
             "events",
             queryset=TicketEvent.objects.select_related(
