@@ -102,6 +102,16 @@ def _ticket_links(tickets) -> list:
     return tickets
 
 
+def _unit(request):
+    """The department of ?department=<id>, or None (absent, malformed or unknown)."""
+    from enterprises.models import Department
+
+    value = request.GET.get("department", "")
+    if not value.isdigit():
+        return None
+    return Department.objects.filter(pk=int(value)).first()
+
+
 def source_split(rows, total: int) -> list[dict]:
     """The source rows with each one's share of what was taken in (a whole percent)."""
     return [
@@ -126,6 +136,10 @@ class DashboardView(TemplateView):
         period, preset = form.resolve(today)
         options = Options.load()
         scope = department_slice(request.user)
+        unit = _unit(request)
+        if unit is not None:
+            # ?department=<id>: one unit's figures (linked from its admin page), within scope.
+            scope = scope.filter(department_id=unit.pk)
         results = cached_breakdowns(
             scope, ["month", "department", "kind", "source"], period=period, options=options
         )
@@ -168,7 +182,7 @@ class DashboardView(TemplateView):
             "preset": preset,
             "period": period,
             "as_of": results["month"].as_of,
-            "scope": scope_label(request.user),
+            "scope": unit.name if unit is not None else scope_label(request.user),
             "has_scope": actor.is_staff_member,
             "options": options,
             "target": charts.format_target(options.target),

@@ -538,6 +538,8 @@ class TicketEvent(models.Model):
                 condition=Q(reviewer__isnull=False),
                 name="event_reviewer",
             ),
+            # The notification re-drive's window of recent events (tickets.notifications).
+            models.Index(fields=["created_at"], name="event_created_at"),
         ]
 
     def __str__(self):
@@ -545,7 +547,13 @@ class TicketEvent(models.Model):
 
 
 class NotificationLog(models.Model):
-    """One row per notification ever claimed; the unique key makes a redelivered task a no-op."""
+    """One row per notification ever claimed; the unique key makes a redelivered task a no-op.
+
+    The row says what happened, never more (tickets.notifications): `sent_at` is set once the
+    mail server took the message; `claimed_at` is the attempt under way (NULL: the last attempt
+    failed, see `last_error`); a claim older than the claim timeout belongs to an attempt that
+    died, and the re-drive sends the stored `body` again (at-least-once).
+    """
 
     key = models.CharField(max_length=120, unique=True)
     event = models.ForeignKey(
@@ -553,15 +561,48 @@ class NotificationLog(models.Model):
     )
     subject = models.CharField(max_length=200, blank=True)
     recipients = models.TextField(blank=True)
+    # The message as claimed, so a retry or the re-drive sends exactly it; emptied once sent.
+    body = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(_("本次发送开始"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    last_error = models.CharField(_("最近错误"), max_length=300, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("通知记录")
         verbose_name_plural = _("通知记录")
+        indexes = [
+            # The re-drive's "claimed or failed, never sent" (tickets.notifications.redrive).
+            models.Index(
+                fields=["created_at"], condition=Q(sent_at__isnull=True), name="notification_unsent"
+            ),
+        ]
 
     def __str__(self):
         return self.key
+
+
+class DigestEntry(models.Model):
+    """One sweep step in one department's digest. Unique per (event, department): a step is in
+    at most one digest of each department it concerns, whichever sweep or re-drive got there
+    first, and a step with no entry for a department was never told to it."""
+
+    notification = models.ForeignKey(
+        NotificationLog, on_delete=models.CASCADE, related_name="digest_entries"
+    )
+    event = models.ForeignKey(TicketEvent, on_delete=models.PROTECT, related_name="+")
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("汇总通知条目")
+        verbose_name_plural = _("汇总通知条目")
+        constraints = [
+            models.UniqueConstraint(fields=["event", "department"], name="digest_entry_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.notification_id}: {self.event_id} → {self.department_id}"
 
 
 class CalendarDay(models.Model):
