@@ -15,7 +15,16 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 # The app list's order: the work first, then the figures, then the reference data.
-APP_ORDER = ["tickets", "reports", "enterprises", "api", "auth", "knox", "django_celery_beat"]
+APP_ORDER = [
+    "tickets",
+    "intake",
+    "reports",
+    "enterprises",
+    "api",
+    "auth",
+    "knox",
+    "django_celery_beat",
+]
 # Apps only a superuser sees in the list (and may open: their model admins answer 403 to
 # anyone without the model permissions, which only superusers hold here).
 SUPERUSER_APPS = {"django_celery_beat"}

@@ -144,3 +144,8 @@ def test_batches_and_rows_stay_visible(staff_client, intake_world):
     assert "威海新起点智能科技有限公司" in flagged.content.decode()
     change = staff_client.get(f"/admin/intake/importbatch/{batch.pk}/change/")
     assert change.status_code == 302
+
+
+def test_coordinators_find_the_intake_next_to_the_tickets(staff_client):
+    apps = [app["app_label"] for app in staff_client.get("/admin/").context["app_list"]]
+    assert apps[:2] == ["tickets", "intake"]
