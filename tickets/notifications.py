@@ -62,6 +62,7 @@ ENTERPRISE_ACTIONS = {
     Action.RESOLVE,
     Action.APPROVE_EXPLANATION,
     Action.AUTO_CLOSE,
+    Action.MERGE,  # its ticket now lives on as another one (the reply names it)
 }
 # Sweep steps the enterprise hears about, one mail per ticket: its need missed a deadline at
 # the top tier and is now supervised (督办).

@@ -122,3 +122,30 @@ def test_department_handlers_cannot_import(client, intake_world):
     client.force_login(handler)
     assert client.get("/admin/intake/importbatch/upload/").status_code == 403
     assert client.get("/admin/intake/importbatch/").status_code == 403
+
+
+def test_batches_and_rows_stay_visible(staff_client, intake_world):
+    from intake import services
+
+    batch = services.preview(
+        intake_world.content,
+        file_name="list.xlsx",
+        user=intake_world.world.coordinator_user,
+        now=NOW,
+    )
+    listing = staff_client.get("/admin/intake/importbatch/").content.decode()
+    assert "list.xlsx" in listing and f"/admin/intake/importbatch/{batch.pk}/preview/" in listing
+    rows = staff_client.get("/admin/intake/importrow/", {"status__exact": "error"})
+    assert rows.status_code == 200
+    assert "校验位错误" in rows.content.decode()
+    found = staff_client.get("/admin/intake/importrow/", {"q": "用地"})
+    assert found.status_code == 200 and "新厂区用地指标" in found.content.decode()
+    flagged = staff_client.get("/admin/intake/importrow/", {"registers_enterprise__exact": "1"})
+    assert "威海新起点智能科技有限公司" in flagged.content.decode()
+    change = staff_client.get(f"/admin/intake/importbatch/{batch.pk}/change/")
+    assert change.status_code == 302
+
+
+def test_coordinators_find_the_intake_next_to_the_tickets(staff_client):
+    apps = [app["app_label"] for app in staff_client.get("/admin/").context["app_list"]]
+    assert apps[:2] == ["tickets", "intake"]

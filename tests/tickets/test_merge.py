@@ -190,3 +190,23 @@ def test_the_admin_action_form_merges(world, pair, client):
     duplicate.refresh_from_db()
     assert duplicate.status == Status.MERGED
     assert duplicate.merged_into_id == survivor.pk
+
+
+def test_the_enterprise_is_told_by_mail(world, pair, mailoutbox):
+    from tickets import notifications
+
+    survivor, duplicate = pair
+    world.enterprise.contact_email = "boss@example.com"
+    world.enterprise.save(update_fields=["contact_email"])
+    workflow.merge_ticket(
+        ticket_id=duplicate.pk, into=survivor.number, actor=world.coordinator_user, now=NOW
+    )
+    merge = duplicate.events.get(action="merge")
+    absorb = survivor.events.get(action="absorb")
+
+    notifications.notify_event(merge.pk)
+    notifications.notify_event(absorb.pk)
+
+    assert len(mailoutbox) == 1
+    assert "已合并" in mailoutbox[0].subject and duplicate.number in mailoutbox[0].subject
+    assert survivor.number in mailoutbox[0].body
