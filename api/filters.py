@@ -8,6 +8,7 @@ import django_filters
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 
 from api.serializers import MAX_ID
@@ -36,6 +37,29 @@ class BoundedDateField(forms.DateField):
 
 class BoundedDateFilter(django_filters.DateFilter):
     field_class = BoundedDateField
+
+
+class StrictBooleanField(forms.NullBooleanField):
+    """true or false; anything else (`ture`, `yes`, `1`) is refused instead of ignored.
+    (NullBooleanField's select widget would turn them into None before validation.)"""
+
+    widget = forms.TextInput
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        if value in ("true", True):
+            return True
+        if value in ("false", False):
+            return False
+        raise forms.ValidationError(_("应为 true 或 false。"), code="invalid")
+
+    def validate(self, value):
+        pass
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
 
 
 class IdFilter(django_filters.NumberFilter):
@@ -69,11 +93,11 @@ class TicketFilter(django_filters.FilterSet):
     created_before = BoundedDateFilter(
         method="filter_created_before", help_text=_("提交日期不晚于（含，北京时间），YYYY-MM-DD")
     )
-    overdue = django_filters.BooleanFilter(
+    overdue = StrictBooleanFilter(
         method="filter_overdue",
         help_text=_("true：只看已超过签收或办结时限的诉求；false：排除它们"),
     )
-    supervised = django_filters.BooleanFilter(help_text=_("督办"))
+    supervised = StrictBooleanFilter(help_text=_("督办"))
 
     class Meta:
         model = Ticket
@@ -98,9 +122,36 @@ class TicketOrdering(OrderingFilter):
         "前加 - 为倒序。默认 -created_at。"
     )
 
+    def remove_invalid_fields(self, queryset, fields, view, request):
+        valid = {
+            name for name, _label in self.get_valid_fields(queryset, view, {"request": request})
+        }
+        unknown = [term for term in fields if term.removeprefix("-") not in valid]
+        if unknown:
+            raise ValidationError(
+                {
+                    self.ordering_param: [
+                        _("无法按“%(terms)s”排序，可选：%(valid)s（前加 - 为倒序）。")
+                        % {"terms": "、".join(unknown), "valid": "、".join(sorted(valid))}
+                    ]
+                }
+            )
+        return fields
+
     def get_ordering(self, request, queryset, view):
         ordering = list(super().get_ordering(request, queryset, view) or [])
         if not any(field.lstrip("-") == "id" for field in ordering):
             last = ordering[-1] if ordering else "-created_at"
             ordering.append("-id" if last.startswith("-") else "id")
         return ordering
+
+    def get_schema_operation_parameters(self, view):
+        terms = [t for name in view.ordering_fields for t in (name, f"-{name}")]
+        (parameter,) = super().get_schema_operation_parameters(view)
+        # Comma-separated (form style, not exploded): ?ordering=resolve_due_at,-id
+        parameter.update(
+            schema={"type": "array", "items": {"type": "string", "enum": terms}, "minItems": 1},
+            style="form",
+            explode=False,
+        )
+        return [parameter]

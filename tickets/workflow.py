@@ -277,13 +277,16 @@ def submit_ticket(
     key = (idempotency_key or "").strip()
     if len(key) > 80:
         raise InvalidInput(_("Idempotency-Key 不能超过80个字符。"), field="idempotency_key")
+    chain = chain or default_chain(enterprise, kind)
+    # The ticket as it will be saved, not the request as sent: an explicit chain equal to the
+    # default (or an amount written 10 or 10.00) is the same submission.
     fingerprint = _fingerprint(
         kind=kind,
         title=title,
         description=description,
         category=category,
         amount=amount,
-        chain=chain_id,
+        chain=chain.pk if chain is not None else None,
     )
     # No lookup of the key first: a retry is rare, and the unique constraint on (enterprise,
     # key) turns it (or a concurrent twin) into an IntegrityError, answered from the first
@@ -296,7 +299,7 @@ def submit_ticket(
         description=description,
         category=category,
         amount=amount,
-        chain=chain or default_chain(enterprise, kind),
+        chain=chain,
         status=Status.SUBMITTED,
         created_at=now,
         updated_at=now,

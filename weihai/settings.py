@@ -59,6 +59,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Before SecurityMiddleware's HTTPS redirect: plain-HTTP API writes get a 403, not a 301.
+    "weihai.middleware.ApiRequiresHttpsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Serves collected static files (admin CSS/JS, dashboard) from gunicorn: no CDN, no proxy.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -170,6 +172,9 @@ CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 if env_bool("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"
+# Django's reasons are untranslated English; this one answers in the reader's language (and
+# in JSON under /api/).
+CSRF_FAILURE_VIEW = "weihai.csrf.csrf_failure"
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 256 * 1024)
 
 # --- Email ------------------------------------------------------------------------------
@@ -304,6 +309,13 @@ def _throttle_rate(name: str, default: str) -> str | None:
     return raw
 
 
+# How many reverse proxies in front of the app append the client address to
+# X-Forwarded-For. 0 (the default): the address is REMOTE_ADDR and the header is ignored, so a
+# client cannot pick its own throttling key; behind one proxy (nginx) set 1.
+API_NUM_PROXIES = env_int("NUM_PROXIES", 0)
+if API_NUM_PROXIES < 0:
+    raise ImproperlyConfigured("NUM_PROXIES must be 0 or more.")
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: an anonymous request then gets 401 with WWW-Authenticate: Token.
@@ -323,7 +335,10 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "token": _throttle_rate("API_THROTTLE_RATE", "120/min"),
         "anon": _throttle_rate("API_THROTTLE_ANON_RATE", "30/min"),
+        "auth_failure": _throttle_rate("API_THROTTLE_AUTH_FAILURE_RATE", "20/min"),
     },
+    # Reverse proxies in front that append to X-Forwarded-For; 0 trusts no such header.
+    "NUM_PROXIES": API_NUM_PROXIES,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # One error body everywhere: {"detail", "code", "field"} (+ "errors" per field).
     "EXCEPTION_HANDLER": "api.errors.exception_handler",

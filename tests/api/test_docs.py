@@ -1,6 +1,7 @@
 """The OpenAPI schema and Swagger UI: public in development, staff-only by setting."""
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.urls import resolve
 from rest_framework.test import APIClient
 
@@ -22,11 +23,14 @@ def test_schema_and_docs_are_public_when_api_docs_public(world, settings):
     assert b"swagger-ui" in docs.content
 
 
-def test_schema_and_docs_are_staff_only_otherwise(world, settings):
+def test_schema_and_docs_are_for_staff_and_enterprise_integrators_otherwise(world, settings):
     settings.API_DOCS_PUBLIC = False
+    stranger = get_user_model().objects.create_user("stranger", password="x")
 
     assert APIClient().get("/api/schema/").status_code == 401
-    assert client_for(world.owner).get("/api/schema/").status_code == 403
+    assert client_for(stranger).get("/api/schema/").status_code == 403
+    assert client_for(world.owner).get("/api/schema/").status_code == 200
+    assert client_for(world.owner).get("/api/docs/").status_code == 200
     assert client_for(world.handler).get("/api/schema/").status_code == 200
     assert APIClient().get("/api/docs/").status_code == 401
     browser = APIClient()

@@ -1,0 +1,50 @@
+"""Project middleware."""
+
+from __future__ import annotations
+
+import re
+
+from django.conf import settings
+from django.http import JsonResponse
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+class ApiRequiresHttpsMiddleware:
+    """With SECURE_SSL_REDIRECT on, a plain-HTTP API request that carries data or a token is
+    refused (403 JSON) instead of redirected: a client following the 301 would send its token
+    in clear a second time, and most turn a redirected POST into a GET that drops the body.
+    Placed before Django's SecurityMiddleware, which redirects everything else."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.exempt = [re.compile(pattern) for pattern in settings.SECURE_REDIRECT_EXEMPT]
+
+    def __call__(self, request):
+        if (
+            settings.SECURE_SSL_REDIRECT
+            and not request.is_secure()
+            and request.path.startswith("/api/")
+            and (request.method not in SAFE_METHODS or "HTTP_AUTHORIZATION" in request.META)
+            and not any(pattern.search(request.path.lstrip("/")) for pattern in self.exempt)
+        ):
+            # LocaleMiddleware has not run yet: pick the language the same way it would.
+            with translation.override(translation.get_language_from_request(request)):
+                return self._refuse()
+        return self.get_response(request)
+
+    def _refuse(self):
+        return JsonResponse(
+            {
+                "detail": _(
+                    "接口只接受 HTTPS 请求，请改用 https:// 地址重发。"
+                    "经明文 HTTP 发送过的令牌应视为已泄露，请撤销后重新签发。"
+                ),
+                "code": "https_required",
+                "field": None,
+            },
+            status=403,
+            json_dumps_params={"ensure_ascii": False},
+        )
