@@ -8,6 +8,7 @@ import django_filters
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 
@@ -15,9 +16,11 @@ from api.serializers import MAX_ID
 from enterprises.models import Tier
 from tickets.models import Kind, Status, Ticket
 
+NUMBER_MAX = 20  # WH-2026-000123 is 14; the filter refuses longer values (400)
 # Dates outside this range are refused (400) instead of overflowing a datetime.
 EARLIEST_DATE = dt.date(2000, 1, 1)
 LATEST_DATE = dt.date(2099, 12, 31)
+DATE_PATTERN = r"^20[0-9]{2}-[0-9]{2}-[0-9]{2}$"
 
 
 class BoundedDateField(forms.DateField):
@@ -86,12 +89,16 @@ class TicketFilter(django_filters.FilterSet):
     )
     level = django_filters.ChoiceFilter(choices=Tier.choices, help_text=_("层级"))
     department = IdFilter(field_name="department_id", help_text=_("当前责任单位 id"))
-    number = django_filters.CharFilter(max_length=20, help_text=_("诉求编号，如 WH-2026-000123"))
+    number = django_filters.CharFilter(
+        max_length=NUMBER_MAX, help_text=_("诉求编号，如 WH-2026-000123")
+    )
     created_after = BoundedDateFilter(
-        method="filter_created_after", help_text=_("提交日期不早于（含，北京时间），YYYY-MM-DD")
+        method="filter_created_after",
+        help_text=_("提交日期不早于（含，北京时间），YYYY-MM-DD，2000–2099 年"),
     )
     created_before = BoundedDateFilter(
-        method="filter_created_before", help_text=_("提交日期不晚于（含，北京时间），YYYY-MM-DD")
+        method="filter_created_before",
+        help_text=_("提交日期不晚于（含，北京时间），YYYY-MM-DD，2000–2099 年"),
     )
     overdue = StrictBooleanFilter(
         method="filter_overdue",
@@ -103,6 +110,16 @@ class TicketFilter(django_filters.FilterSet):
         model = Ticket
         fields = []
 
+    # What the fields enforce, in the schema (drf-spectacular reads only the types). With an
+    # override the help text must travel inside it.
+    SCHEMAS = {
+        "department": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+        "number": {"type": "string", "minLength": 1, "maxLength": NUMBER_MAX},
+        # The bounds as a pattern: OpenAPI has no minimum for a date string.
+        "created_after": {"type": "string", "format": "date", "pattern": DATE_PATTERN},
+        "created_before": {"type": "string", "format": "date", "pattern": DATE_PATTERN},
+    }
+
     def filter_created_after(self, queryset, name, value):
         return queryset.filter(created_at__gte=_start_of(value))
 
@@ -112,6 +129,11 @@ class TicketFilter(django_filters.FilterSet):
     def filter_overdue(self, queryset, name, value):
         now = timezone.now()
         return queryset.overdue(now) if value else queryset.not_overdue(now)
+
+
+for _name, _schema in TicketFilter.SCHEMAS.items():
+    _filter = TicketFilter.base_filters[_name]
+    extend_schema_field({**_schema, "description": _filter.extra["help_text"]})(_filter)
 
 
 class TicketOrdering(OrderingFilter):

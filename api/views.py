@@ -44,9 +44,12 @@ class ApiViewMixin:
     """The body-size limit checked before anything is read, and quotas before permissions.
     (The error format, api.errors.exception_handler, is the project-wide DRF setting.)"""
 
+    refuse_empty_query_values = True
+
     def initial(self, request, *args, **kwargs):
         check_content_length(request)
-        refuse_empty_query_values(request)
+        if self.refuse_empty_query_values:
+            refuse_empty_query_values(request)
         super().initial(request, *args, **kwargs)
 
     def finalize_response(self, request, response, *args, **kwargs):
