@@ -42,6 +42,8 @@ SQLITE_DROP = [
 
 
 def install(connection) -> None:
+    # Vendor branch 1 of 3 in app code: trigger syntax is not portable (PL/pgSQL vs SQLite's
+    # RAISE(ABORT)), and Django has no API for triggers.
     statements = {"postgresql": POSTGRESQL, "sqlite": SQLITE}.get(connection.vendor)
     if statements is None:
         raise NotImplementedError(f"no append-only trigger for database {connection.vendor}")
