@@ -81,8 +81,9 @@ RETRY_AFTER = {
 
 
 def document_common_responses(result, generator, request, public):
-    """Every API operation may answer 429 (throttled) and, unless it is public, 401; 429 and
-    503 carry Retry-After. Added here so an endpoint written elsewhere is documented too."""
+    """Every API operation may answer 429 (throttled) and, unless it is public, 401; one with
+    a body 411 (chunked, api.parsers); 429 and 503 carry Retry-After. Added here so an
+    endpoint written elsewhere is documented too."""
     error_ref = {"$ref": "#/components/schemas/ApiError"}
     components = result.setdefault("components", {}).setdefault("schemas", {})
     components.setdefault(
@@ -100,12 +101,14 @@ def document_common_responses(result, generator, request, public):
     for path, operations in result.get("paths", {}).items():
         if not path.startswith("/api/"):
             continue
-        for operation in operations.values():
+        for method, operation in operations.items():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
             responses = operation["responses"]
             needs_auth = {} not in operation.get("security", [{}])
             codes = {"429": _("请求过于频繁；Retry-After 响应头给出需等待的秒数。")}
+            if method in ("post", "put", "patch"):
+                codes["411"] = _("请求体须带 Content-Length；不支持分块传输。")
             if needs_auth:
                 codes["401"] = _("未认证：缺少令牌、令牌无效或已过期。")
             for code, description in codes.items():

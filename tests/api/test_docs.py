@@ -59,7 +59,7 @@ def test_every_operation_documents_its_errors(world):
             if "{id}" in path:
                 assert "404" in codes, (method, path)
             if method == "post":
-                assert {"400", "403", "413", "415"} <= codes, (method, path)
+                assert {"400", "403", "411", "413", "415"} <= codes, (method, path)
             if method == "post" and "{id}" in path:
                 assert {"409", "503"} <= codes, (method, path)
     assert {"201", "200", "422"} <= set(schema["paths"]["/api/v1/tickets/"]["post"]["responses"])
