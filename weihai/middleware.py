@@ -64,3 +64,16 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
         if not request.path.startswith(tuple(settings.CSP_PATH_PREFIXES)):
             response._csp_exempt = True
         return super().process_response(request, response)
+
+
+def client_address(request) -> str | None:
+    """The client's address as the API's throttles see it (DRF's get_ident with NUM_PROXIES),
+    for the login lockout too (AXES_CLIENT_IP_CALLABLE): REMOTE_ADDR when no proxy is trusted,
+    else the address the nearest trusted proxy appended to X-Forwarded-For — never one the
+    client wrote itself."""
+    proxies = settings.API_NUM_PROXIES
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR")
+    if proxies and forwarded:
+        addresses = [address.strip() for address in forwarded.split(",")]
+        return addresses[-min(proxies, len(addresses))]
+    return request.META.get("REMOTE_ADDR")

@@ -144,6 +144,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "portal/locked_out.html"
 AXES_VERBOSE = False
+# The client address as the API's throttles take it (NUM_PROXIES below), so rotating
+# X-Forwarded-For neither dodges a lockout nor locks someone else out.
+AXES_CLIENT_IP_CALLABLE = "weihai.middleware.client_address"
 
 # The enterprise portal (/portal/): where its login sends people, and the site's address for
 # links in emails sent by workers (no request to take it from), e.g. https://weihai.example.
