@@ -33,30 +33,13 @@ from portal.forms import (
 )
 from tickets import actions, categories, workflow
 from tickets.errors import (
-    CalendarUnavailable,
     IdempotencyConflict,
-    IllegalTransition,
-    InvalidInput,
-    NotPermitted,
     WorkflowError,
 )
 from tickets.models import Kind, Ticket, TicketEvent, lateness
 from tickets.selectors import outcome_is_public, visible_tickets
 
 PAGE_SIZE = 20
-# The status a domain error answers with, as in the API (tickets.errors).
-ERROR_STATUS = {
-    IllegalTransition: 409,
-    NotPermitted: 403,
-    InvalidInput: 400,
-    IdempotencyConflict: 422,
-    CalendarUnavailable: 503,
-}
-
-
-def _status_for(error: WorkflowError) -> int:
-    return next((code for cls, code in ERROR_STATUS.items() if isinstance(error, cls)), 400)
-
 
 # --- signing in --------------------------------------------------------------------------------
 
@@ -190,7 +173,7 @@ class TicketActionView(EnterpriseRequiredMixin, View):
             field = getattr(error, "field", None)
             if field in form.fields:
                 form.add_error(field, error.message)
-            return _detail(request, _ticket(request, pk), {slug: form}, status=_status_for(error))
+            return _detail(request, _ticket(request, pk), {slug: form}, status=error.http_status)
         messages.success(request, _("已%(action)s。") % {"action": spec.label})
         return redirect("portal:ticket", pk=ticket.pk)
 
@@ -243,7 +226,7 @@ class SubmitView(EnterpriseRequiredMixin, View):
                 form.add_error(error.field, error.message)
             else:
                 form.add_error(None, error.message)
-            return self._render(request, form, status=_status_for(error))
+            return self._render(request, form, status=error.http_status)
         if created:
             text = _("诉求已提交，编号 %(number)s。") % {"number": ticket.number}
             messages.success(request, text)

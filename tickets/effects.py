@@ -12,6 +12,8 @@ from django.db import transaction
 logger = logging.getLogger(__name__)
 
 ROUTE_TICKET = "tickets.route_ticket"
+# One task for many new tickets (a spreadsheet import): one publish per chunk, not per ticket.
+ROUTE_TICKETS = "tickets.route_tickets"
 NOTIFY_EVENT = "tickets.notify_event"
 SEND_DIGEST = "tickets.send_digest"
 ALERT_STAFF = "tickets.alert_staff"

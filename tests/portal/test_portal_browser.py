@@ -68,8 +68,10 @@ def _submit(page, base, kind, need):
     if "amount" in need:
         page.fill("#id_amount", need["amount"])
     page.fill("#id_description", template + "\n（企业补充）" + need["title"])
-    with page.expect_navigation(url=re.compile(r".*/portal/tickets/\d+/$")):
-        page.dblclick("#submit-button")
+    # A double click posts twice; the browser aborts the first navigation for the second, so
+    # wait for where the page ends up rather than for one particular navigation.
+    page.dblclick("#submit-button")
+    page.wait_for_url(re.compile(r".*/portal/tickets/\d+/$"))
 
 
 def _act(page, slug, **fields):
