@@ -13,7 +13,9 @@ from django.utils.translation import gettext_lazy as _
 from knox import auth
 from knox.settings import knox_settings
 from rest_framework import exceptions
-from rest_framework.authentication import SessionAuthentication
+from rest_framework.authentication import CSRFCheck, SessionAuthentication
+
+from weihai.csrf import message as csrf_message
 
 _HEX = re.compile(rb"[0-9a-f]+")
 
@@ -41,6 +43,14 @@ class TokenAuthentication(auth.TokenAuthentication):
 class StaffSessionAuthentication(SessionAuthentication):
     """Staff may call the API from their admin session (with CSRF on unsafe methods).
     Sessions of other users are ignored: enterprises use tokens."""
+
+    def enforce_csrf(self, request):
+        # DRF's own message is untranslated English ("CSRF Failed: CSRF token missing.").
+        check = CSRFCheck(lambda request: None)  # its _reject returns the reason
+        check.process_request(request)
+        reason = check.process_view(request, None, (), {})
+        if reason:
+            raise exceptions.PermissionDenied(csrf_message(reason))
 
     def authenticate(self, request):
         result = super().authenticate(request)

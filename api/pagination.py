@@ -22,6 +22,7 @@ from django.core.paginator import Paginator
 from django.db import connections
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
@@ -74,7 +75,34 @@ class TicketPagination(PageNumberPagination):
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
-    invalid_page_message = _("页码无效：%(page_number)s（%(message)s）。")
+    # DRF fills it with str.format (not %): page_number and Django's paginator message.
+    invalid_page_message = _("页码无效：{page_number}（{message}）。")
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None or raw == "":
+            return self.page_size
+        if not (raw.isascii() and raw.isdigit() and 0 < len(raw) <= 9 and int(raw) >= 1):
+            raise ValidationError(
+                {
+                    self.page_size_query_param: [
+                        _("每页条数应为正整数（最多 %(max)s）。") % {"max": self.max_page_size}
+                    ]
+                }
+            )
+        # Larger sizes are served as the largest one (next/previous links say so).
+        return min(int(raw), self.max_page_size)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"]["minimum"] = 1
+            if parameter["name"] == self.page_size_query_param:
+                parameter["description"] = str(
+                    _("每页条数，默认 %(default)s，大于 %(max)s 时按 %(max)s。")
+                    % {"default": self.page_size, "max": self.max_page_size}
+                )
+        return parameters
 
     def paginate_queryset(self, queryset, request, view=None):
         count_floor = getattr(view, "count_floor", None)

@@ -13,12 +13,17 @@ class IsEnterpriseAccount(BasePermission):
 
 
 class CanReadApiDocs(BasePermission):
-    """The schema and Swagger UI: everyone when API_DOCS_PUBLIC, else staff only."""
+    """The schema and Swagger UI: everyone when API_DOCS_PUBLIC, else the API's own callers —
+    staff, and enterprise integrators with their token (they generate clients from the
+    schema)."""
 
-    message = _("接口文档仅对工作人员开放。")
+    message = _("接口文档仅对工作人员和企业账号开放。")
 
     def has_permission(self, request, view):
         if settings.API_DOCS_PUBLIC:
             return True
         user = request.user
-        return bool(user and user.is_authenticated and user.is_staff)
+        if not (user and user.is_authenticated):
+            return False
+        actor = actor_for(user)
+        return user.is_staff or actor.enterprise_id is not None or actor.is_staff_member

@@ -20,9 +20,12 @@ class TokenScheme(OpenApiAuthenticationExtension):
             "in": "header",
             "name": "Authorization",
             "description": _(
-                "令牌认证：请求头 `Authorization: Token <令牌>`。令牌由管理后台或 "
-                "`manage.py issue_token` 签发，只在签发时显示一次。"
+                "令牌认证：请求头 `Authorization: Token <令牌>`——值为前缀 `Token`、一个空格、"
+                "再接令牌本身（64 位十六进制）。令牌由管理后台或 `manage.py issue_token` 签发，"
+                "只在签发时显示一次。"
             ),
+            # Not part of OpenAPI's apiKey scheme; generated clients read the description.
+            "x-token-prefix": "Token",
         }
 
 
@@ -78,8 +81,9 @@ RETRY_AFTER = {
 
 
 def document_common_responses(result, generator, request, public):
-    """Every API operation may answer 429 (throttled) and, unless it is public, 401; 429 and
-    503 carry Retry-After. Added here so an endpoint written elsewhere is documented too."""
+    """Every API operation may answer 429 (throttled) and, unless it is public, 401; one with
+    a body 411 (chunked, api.parsers); 429 and 503 carry Retry-After. Added here so an
+    endpoint written elsewhere is documented too."""
     error_ref = {"$ref": "#/components/schemas/ApiError"}
     components = result.setdefault("components", {}).setdefault("schemas", {})
     components.setdefault(
@@ -97,12 +101,14 @@ def document_common_responses(result, generator, request, public):
     for path, operations in result.get("paths", {}).items():
         if not path.startswith("/api/"):
             continue
-        for operation in operations.values():
+        for method, operation in operations.items():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
             responses = operation["responses"]
             needs_auth = {} not in operation.get("security", [{}])
             codes = {"429": _("请求过于频繁；Retry-After 响应头给出需等待的秒数。")}
+            if method in ("post", "put", "patch"):
+                codes["411"] = _("请求体须带 Content-Length；不支持分块传输。")
             if needs_auth:
                 codes["401"] = _("未认证：缺少令牌、令牌无效或已过期。")
             for code, description in codes.items():
@@ -116,4 +122,38 @@ def document_common_responses(result, generator, request, public):
             for code in ("429", "503"):
                 if code in responses:
                     responses[code].setdefault("headers", {}).update(RETRY_AFTER)
+    return result
+
+
+def share_query_enums(result, generator, request, public):
+    """Query parameters' choices as the shared component enums (TicketStatusEnum …) instead of
+    inline enums titled in Chinese, from which generated clients made one class per
+    operation and parameter (`TicketsList状态`). Runs after postprocess_schema_enums, which
+    names the components."""
+    components = result.get("components", {}).get("schemas", {})
+    by_values = {}
+    for name, schema in components.items():
+        values = schema.get("enum")
+        if values and schema.get("type") == "string":
+            by_values.setdefault(frozenset(values), name)
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            if not isinstance(operation, dict):
+                continue
+            for parameter in operation.get("parameters", []):
+                schema = parameter.get("schema", {})
+                target = schema["items"] if schema.get("type") == "array" else schema
+                target.pop("title", None)
+                values = target.get("enum")
+                name = by_values.get(frozenset(values)) if values else None
+                if name is None:
+                    continue
+                for key in ("enum", "type"):
+                    target.pop(key)
+                ref = {"$ref": f"#/components/schemas/{name}"}
+                # OpenAPI 3.0 ignores a $ref's siblings (a default): keep them beside allOf.
+                if target:
+                    target["allOf"] = [ref]
+                else:
+                    target.update(ref)
     return result

@@ -3,6 +3,8 @@ serializers carry only what a client may set — everything else in a body is ig
 
 from __future__ import annotations
 
+import re
+
 from django.core.exceptions import FieldDoesNotExist
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -293,6 +295,33 @@ class TicketDetailSerializer(TicketSerializer):
 # --- input --------------------------------------------------------------------------------
 
 
+AMOUNT_PATTERN = r"^[0-9]{1,10}(?:\.[0-9]{1,2})?$"
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "format": "decimal", "pattern": AMOUNT_PATTERN},
+            {"type": "number", "minimum": 0, "maximum": 9_999_999_999.99},
+        ],
+        "nullable": True,
+    }
+)
+class AmountField(serializers.DecimalField):
+    """An amount in 万元 as the schema says it: a JSON number, or a string of ASCII digits
+    with at most two decimals. Python's Decimal would also read "１２３" (full-width) or
+    "١٢٣" (Arabic-Indic), " 5 " and "1e3"; those are refused, not normalised: an amount
+    is money, and a client sending such digits has a bug worth hearing about."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and not re.fullmatch(AMOUNT_PATTERN, data):
+            raise serializers.ValidationError(
+                _("金额应为半角数字，最多 10 位整数、2 位小数，如 300.5（单位：万元）。"),
+                code="invalid",
+            )
+        return super().to_internal_value(data)
+
+
 class TicketSubmitSerializer(serializers.Serializer):
     """A new need. The enterprise is the caller's; status, level, department, number,
     deadlines and counters are the server's — sent anyway, they are ignored."""
@@ -307,14 +336,17 @@ class TicketSubmitSerializer(serializers.Serializer):
         default="",
         help_text=_("细类，取值见 GET /api/v1/categories/；可留空。"),
     )
-    amount = serializers.DecimalField(
+    amount = AmountField(
         max_digits=12,
         decimal_places=2,
         min_value=0,
         required=False,
         allow_null=True,
         default=None,
-        help_text=_("金额（万元），仅资金需求填写。"),
+        help_text=_(
+            '金额（万元），仅资金需求填写：字符串（如 "300.5"，最多 10 位整数、2 位小数，'
+            "只用半角数字 0–9 和小数点）或 JSON 数字。全角数字和阿拉伯-印度数字不受理。"
+        ),
     )
     chain = serializers.IntegerField(
         min_value=1,

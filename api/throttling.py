@@ -2,7 +2,14 @@
 
 DRF throttling is a quota, not a defence (non-atomic, per cache): floods are the reverse
 proxy's job. Keys are the token (so two integrations of one enterprise have separate
-quotas), else the staff session's user, else the client address. Rates are read on each
+quotas), else the staff session's user, else the client address. Requests whose credentials
+fail (a wrong, revoked or expired token) have their own quota per client address, so token
+guessing is slowed down as much as anonymous calls are.
+
+The client address is REMOTE_ADDR unless NUM_PROXIES (a setting) says how many reverse
+proxies in front append to X-Forwarded-For; then it is the address the nearest of them saw.
+With the DRF default (None) a client could rotate X-Forwarded-For to get a fresh quota on
+every request. Rates are read on each
 request, so tests and settings overrides take effect. If the cache is down the request is
 let through and the failure logged: a quota must never turn into an outage.
 """
@@ -48,4 +55,13 @@ class AnonymousRateThrottle(_LiveRateThrottle):
     def get_cache_key(self, request, view):
         if request.user and request.user.is_authenticated:
             return None
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class FailedAuthenticationThrottle(_LiveRateThrottle):
+    """Counted only for requests whose credentials were refused (see ApiViewMixin)."""
+
+    scope = "auth_failure"
+
+    def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}

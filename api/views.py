@@ -11,13 +11,14 @@ import re
 from django.db.models import Prefetch, prefetch_related_objects
 from django.http import JsonResponse
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import AuthenticationFailed, NotFound, ValidationError
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -28,6 +29,7 @@ from api.pagination import TicketPagination
 from api.parsers import check_content_length
 from api.permissions import IsEnterpriseAccount
 from api.schema import errors
+from api.throttling import FailedAuthenticationThrottle
 from enterprises.models import Department, Enterprise
 from tickets import actions, policy, workflow
 from tickets.actors import actor_for
@@ -42,9 +44,29 @@ class ApiViewMixin:
     """The body-size limit checked before anything is read, and quotas before permissions.
     (The error format, api.errors.exception_handler, is the project-wide DRF setting.)"""
 
+    refuse_empty_query_values = True
+
     def initial(self, request, *args, **kwargs):
         check_content_length(request)
+        if self.refuse_empty_query_values:
+            refuse_empty_query_values(request)
         super().initial(request, *args, **kwargs)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        # Tickets, enterprises' contacts, tokens' answers: never kept by a browser or a proxy.
+        patch_cache_control(response, private=True, no_store=True)
+        return response
+
+    def perform_authentication(self, request):
+        try:
+            super().perform_authentication(request)
+        except AuthenticationFailed:
+            # Refused credentials never reach the quotas below: count them per address.
+            throttle = FailedAuthenticationThrottle()
+            if not throttle.allow_request(request, self):
+                self.throttled(request, throttle.wait())
+            raise
 
     def check_permissions(self, request):
         # DRF checks permissions first and quotas after: an anonymous caller would be
@@ -54,6 +76,15 @@ class ApiViewMixin:
 
     def check_throttles(self, request):
         """Done by check_permissions, which APIView.initial calls just before this."""
+
+
+def refuse_empty_query_values(request) -> None:
+    """`?kind=` is refused rather than read as "no filter": the schema gives every query
+    parameter a type or a list of values, and an empty value is none of them. To not filter,
+    leave the parameter out."""
+    for name, values in request.query_params.lists():
+        if any(value == "" for value in values):
+            raise ValidationError({name: [_("参数不能为空；不筛选时请省略该参数。")]})
 
 
 def parse_id(raw) -> int:

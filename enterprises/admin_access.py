@@ -14,8 +14,11 @@ def memberships(request) -> set[str]:
     if cached is None:
         cached = set()
         if user.is_authenticated and user.is_active and user.is_staff:
+            # A deactivated department's staff keep their accounts but lose its role.
             cached = set(
-                DepartmentMembership.objects.filter(user=user).values_list("role", flat=True)
+                DepartmentMembership.objects.filter(
+                    user=user, department__is_active=True
+                ).values_list("role", flat=True)
             )
         request._weihai_roles = cached
     return cached

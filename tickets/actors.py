@@ -54,10 +54,13 @@ def actor_for(user) -> Actor:
                 "enterprise_account__enterprise_id",
                 "department_memberships__department_id",
                 "department_memberships__role",
+                "department_memberships__department__is_active",
             )
         )
         enterprise_id = rows[0][0] if rows else None
-        memberships = [(d, role) for _, d, role in rows if d is not None]
+        # Staff of a deactivated department act for it no longer: no tickets, no actions,
+        # no coordinator or leader role through it (API and admin alike).
+        memberships = [(d, role) for _, d, role, active in rows if d is not None and active]
         roles = {role for _, role in memberships}
         actor = Actor(
             user=user,

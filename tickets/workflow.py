@@ -344,13 +344,16 @@ def _new_submission(
         source = Source.SELF if actor.enterprise_id is not None else Source.WINDOW
     elif source not in Source.values:
         raise InvalidInput(_("来源无效。"), field="source")
+    chain = chain or default_chain(enterprise, kind)
+    # The ticket as it will be saved, not the request as sent: an explicit chain equal to the
+    # default (or an amount written 10 or 10.00) is the same submission.
     fingerprint = _fingerprint(
         kind=kind,
         title=title,
         description=description,
         category=category,
         amount=amount,
-        chain=chain_id,
+        chain=chain.pk if chain is not None else None,
     )
     ticket = Ticket(
         enterprise=enterprise,
@@ -362,7 +365,7 @@ def _new_submission(
         description=description,
         category=category,
         amount=amount,
-        chain=chain or default_chain(enterprise, kind),
+        chain=chain,
         status=Status.SUBMITTED,
         created_at=now,
         updated_at=now,

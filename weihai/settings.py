@@ -64,6 +64,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Before SecurityMiddleware's HTTPS redirect: plain-HTTP API writes get a 403, not a 301.
+    "weihai.middleware.ApiRequiresHttpsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Serves collected static files (admin CSS/JS, dashboard) from gunicorn: no CDN, no proxy.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -74,6 +76,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "weihai.middleware.ContentSecurityPolicyMiddleware",
     # Before axes (which must be last): a view's lost database answers 503, not 500.
     "weihai.database_errors.DatabaseUnavailableMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its lockout response.
@@ -145,6 +148,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "portal/locked_out.html"
 AXES_VERBOSE = False
+# The client address as the API's throttles take it (NUM_PROXIES below), so rotating
+# X-Forwarded-For neither dodges a lockout nor locks someone else out.
+AXES_CLIENT_IP_CALLABLE = "weihai.middleware.client_address"
 
 # The enterprise portal (/portal/): where its login sends people, and the site's address for
 # links in emails sent by workers (no request to take it from), e.g. https://weihai.example.
@@ -204,6 +210,28 @@ CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 if env_bool("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy of the admin, the dashboard and the API docs: everything from this
+# site, no inline script (the pages keep theirs in static files: weihai/static/weihai/admin.js),
+# no plugins, no framing. Swagger UI draws its icons as data: images. Inline styles are still
+# allowed: several admin templates set style="" (a style cannot run code; moving them to
+# files is listed in docs/api.md). Django 6: SECURE_CSP = this dict.
+SECURITY_POLICY = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'", "'unsafe-inline'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+CONTENT_SECURITY_POLICY = {"DIRECTIVES": SECURITY_POLICY}  # django-csp 4 (Django 5.2)
+CSP_PATH_PREFIXES = ["/admin/", "/api/"]
+# Django's reasons are untranslated English; this one answers in the reader's language (and
+# in JSON under /api/).
+CSRF_FAILURE_VIEW = "weihai.csrf.csrf_failure"
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 256 * 1024)
 
 # --- Email ------------------------------------------------------------------------------
@@ -377,6 +405,13 @@ def _throttle_rate(name: str, default: str) -> str | None:
     return raw
 
 
+# How many reverse proxies in front of the app append the client address to
+# X-Forwarded-For. 0 (the default): the address is REMOTE_ADDR and the header is ignored, so a
+# client cannot pick its own throttling key; behind one proxy (nginx) set 1.
+API_NUM_PROXIES = env_int("NUM_PROXIES", 0)
+if API_NUM_PROXIES < 0:
+    raise ImproperlyConfigured("NUM_PROXIES must be 0 or more.")
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: an anonymous request then gets 401 with WWW-Authenticate: Token.
@@ -396,7 +431,10 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "token": _throttle_rate("API_THROTTLE_RATE", "120/min"),
         "anon": _throttle_rate("API_THROTTLE_ANON_RATE", "30/min"),
+        "auth_failure": _throttle_rate("API_THROTTLE_AUTH_FAILURE_RATE", "20/min"),
     },
+    # Reverse proxies in front that append to X-Forwarded-For; 0 trusts no such header.
+    "NUM_PROXIES": API_NUM_PROXIES,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # One error body everywhere: {"detail", "code", "field"} (+ "errors" per field).
     "EXCEPTION_HANDLER": "api.errors.exception_handler",
@@ -408,9 +446,11 @@ REST_FRAMEWORK = {
 API_DOCS = env_bool("API_DOCS", True)
 API_DOCS_PUBLIC = env_bool("API_DOCS_PUBLIC", DEBUG)
 SPECTACULAR_SETTINGS = {
-    "TITLE": "企业诉求直通车 API",
+    # ASCII: client generators derive package names from the title (openapi-python-client
+    # made an uninstallable one from the Chinese name, which leads the description).
+    "TITLE": "Weihai Enterprise Demands API",
     "DESCRIPTION": (
-        "威海企业诉求直通车 REST API（v1）。企业账号提交并跟踪本企业的诉求，责任单位办理分派给"
+        "企业诉求直通车（威海）REST API（v1）。企业账号提交并跟踪本企业的诉求，责任单位办理分派给"
         "本单位的诉求。认证：请求头 `Authorization: Token <令牌>`；工作人员也可使用管理后台的"
         "会话（需 CSRF）。错误以 JSON 返回：`detail`（说明）、`code`（错误代码）、`field`"
         "（出错字段，可为空）；默认中文，`Accept-Language: en` 返回英文。"
@@ -430,6 +470,7 @@ SPECTACULAR_SETTINGS = {
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.share_query_enums",
         "api.schema.document_common_responses",
     ],
 }

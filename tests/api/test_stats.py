@@ -143,7 +143,11 @@ def test_schema_documents_parameters_and_responses(settings):
 
     operation = schema["paths"]["/api/v1/stats/resolution/"]["get"]
     parameters = {p["name"]: p for p in operation["parameters"]}
-    assert sorted(parameters["group_by"]["schema"]["enum"]) == [
+    # The choices are the shared component enum (api.schema.share_query_enums).
+    group_by = parameters["group_by"]["schema"]
+    assert group_by["allOf"] == [{"$ref": "#/components/schemas/GroupByEnum"}]
+    assert group_by["default"] == "department"
+    assert sorted(schema["components"]["schemas"]["GroupByEnum"]["enum"]) == [
         "chain",
         "department",
         "district",

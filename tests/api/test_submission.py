@@ -178,7 +178,13 @@ def test_funding_amount_is_kept_to_the_cent(world):
         ({**NEED, "title": 12}, None, None),  # coerced to "12": accepted
         ({**NEED, "category": "banking"}, "category", "invalid_input"),
         ({**NEED, "amount": "5"}, "amount", "invalid_input"),  # amount only for funding
-        ({**NEED, "kind": "funding", "amount": "1e400"}, "amount", "max_digits"),
+        ({**NEED, "kind": "funding", "amount": "1e400"}, "amount", "invalid"),  # digits only
+        ({**NEED, "kind": "funding", "amount": "１２３"}, "amount", "invalid"),  # full-width
+        ({**NEED, "kind": "funding", "amount": "١٢٣"}, "amount", "invalid"),  # Arabic-Indic
+        ({**NEED, "kind": "funding", "amount": " 5"}, "amount", "invalid"),
+        ({**NEED, "kind": "funding", "amount": "-1"}, "amount", "invalid"),
+        ({**NEED, "kind": "funding", "amount": "5.123"}, "amount", "invalid"),
+        ({**NEED, "kind": "funding", "amount": 10**10}, "amount", "max_whole_digits"),
         ({**NEED, "kind": "funding", "amount": 10**30}, "amount", "max_digits"),
         ({**NEED, "kind": "funding", "amount": -1}, "amount", "min_value"),
         ({**NEED, "kind": "funding", "amount": "abc"}, "amount", "invalid"),
