@@ -1,6 +1,8 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from enterprises import invitations
 from enterprises.admin_access import MemberViewsCoordinatorEdits
 from enterprises.models import (
     Department,
@@ -79,6 +81,10 @@ class IndustryChainAdmin(MemberViewsCoordinatorEdits, admin.ModelAdmin):
         return "、".join(names) or "—"
 
 
+# One request sends the mails one by one: keep it well inside a request's time.
+MAX_INVITATIONS = 50
+
+
 class AccountInline(admin.TabularInline):
     model = EnterpriseAccount
     extra = 0
@@ -101,6 +107,7 @@ class EnterpriseAdmin(MemberViewsCoordinatorEdits, admin.ModelAdmin):
     search_fields = ["name", "=uscc"]
     filter_horizontal = ["chains"]
     inlines = [AccountInline]
+    actions = ["send_invitation"]
     # 100,000 enterprises: don't count the whole table on every filtered page.
     show_full_result_count = False
     fieldsets = [
@@ -111,6 +118,32 @@ class EnterpriseAdmin(MemberViewsCoordinatorEdits, admin.ModelAdmin):
         ),
         (_("联系人"), {"fields": ["contact_name", "contact_phone", "contact_email"]}),
     ]
+
+    @admin.action(description=_("发送邀请（开通企业服务账号）"), permissions=["change"])
+    def send_invitation(self, request, queryset):
+        """Create each enterprise's login if it has none, and mail its contact a link to set
+        the password (enterprises.invitations)."""
+        base_url = request.build_absolute_uri("/")
+        sent = 0
+        for enterprise in queryset[:MAX_INVITATIONS]:
+            try:
+                invitations.invite(enterprise, base_url=base_url)
+            except invitations.InvitationError as error:
+                self.message_user(request, error.message, messages.ERROR)
+            else:
+                sent += 1
+        if queryset.count() > MAX_INVITATIONS:
+            self.message_user(
+                request,
+                _("一次最多发送 %(n)s 份邀请，其余的请再次选择发送。") % {"n": MAX_INVITATIONS},
+                messages.WARNING,
+            )
+        if sent:
+            self.message_user(
+                request,
+                ngettext("已发送 %(n)s 份邀请。", "已发送 %(n)s 份邀请。", sent) % {"n": sent},
+                messages.SUCCESS,
+            )
 
     def get_search_results(self, request, queryset, search_term):
         # USCCs are stored upper-case; accept what people paste.

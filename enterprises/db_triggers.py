@@ -71,6 +71,8 @@ BEGIN SELECT RAISE(ABORT, 'department cannot change tier: departments below esca
 
 
 def install(connection) -> None:
+    # Vendor branch 2 of 3 in app code: trigger syntax is not portable (PL/pgSQL vs SQLite's
+    # RAISE(ABORT)), and Django has no API for triggers.
     statements = {"postgresql": POSTGRESQL, "sqlite": SQLITE}.get(connection.vendor)
     if statements is None:
         raise NotImplementedError(f"no escalation trigger for database {connection.vendor}")

@@ -49,7 +49,9 @@ POSTGRESQL_DROP = ["DROP TRIGGER IF EXISTS tickets_ticketevent_append_only ON ti
 
 
 def _statements(connection) -> tuple[list[str], list[str]]:
-    """(install, drop) for this database: trigger syntax differs between the two."""
+    """(install, drop) for this database."""
+    # Vendor branch 1 of 3 in app code: trigger syntax is not portable (PL/pgSQL vs SQLite's
+    # RAISE(ABORT)), and Django has no API for triggers.
     statements = {
         "postgresql": (POSTGRESQL, POSTGRESQL_DROP),
         "sqlite": (SQLITE, SQLITE_DROP),

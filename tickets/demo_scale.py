@@ -275,8 +275,8 @@ def seed_scale(
 ) -> SeedResult:
     """`enterprises` enterprises and `tickets` tickets submitted over the year before `now`,
     of which exactly `overdue` (default 1%) are past their resolve deadline at `now`."""
-    # The one vendor branch of the demo: generate_series, random() and arrays are
-    # PostgreSQL's (SQLite, the embedded default, gets the scenario only).
+    # Vendor branch 3 of 3 in app code (the demo's only one): generate_series, random(),
+    # arrays and the catalogue queries are PostgreSQL's; SQLite gets the scenario only.
     if connection.vendor != "postgresql":
         raise SeedError("规模模式（--enterprises/--tickets）只支持 PostgreSQL。")
     if enterprises < 1 or tickets < 0:

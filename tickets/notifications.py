@@ -33,6 +33,11 @@ ENTERPRISE_ACTIONS = {
     Action.APPROVE_EXPLANATION,
     Action.AUTO_CLOSE,
 }
+# Sweep steps the enterprise hears about, one mail per ticket: its need missed a deadline at
+# the top tier and is now supervised (督办).
+ENTERPRISE_SWEEP_ACTIONS = {Action.SUPERVISE}
+# The enterprise's subject line names the new status, except where the step leaves it as is.
+ENTERPRISE_SUBJECTS = {Action.ACCEPT: "已签收", Action.SUPERVISE: "已列入督办"}
 # Decisions the tier above must take.
 REVIEW_ACTIONS = {Action.REQUEST_EXTENSION}
 # Sweep steps, sent as one digest per department per sweep.
@@ -97,14 +102,7 @@ def notify_event(event_id: int) -> int:
         event.action == Action.RESOLVE and event.to_status != Status.RESOLVED
     )
     if tells_enterprise:
-        sent += _send(
-            f"event:{event.pk}:enterprise",
-            f"您的诉求 {ticket.number} {Status(event.to_status).label}",
-            "tickets/email/enterprise_update.txt",
-            context,
-            [ticket.enterprise.contact_email],
-            event,
-        )
+        sent += _tell_enterprise(event, context)
     needs_review = event.action in REVIEW_ACTIONS or (
         event.action == Action.RESOLVE and event.to_status == Status.PENDING_REVIEW
     )
@@ -121,6 +119,20 @@ def notify_event(event_id: int) -> int:
             event,
         )
     return sent
+
+
+def _tell_enterprise(event: TicketEvent, context: dict) -> bool:
+    """One mail to the enterprise's contact about one event (claimed once per event)."""
+    ticket = event.ticket
+    what = ENTERPRISE_SUBJECTS.get(event.action) or Status(event.to_status).label
+    return _send(
+        f"event:{event.pk}:enterprise",
+        f"您的诉求 {ticket.number} {what}",
+        "tickets/email/enterprise_update.txt",
+        context,
+        [ticket.enterprise.contact_email],
+        event,
+    )
 
 
 def send_digest(sweep_id: str, event_ids: list[int]) -> int:
@@ -151,6 +163,11 @@ def send_digest(sweep_id: str, event_ids: list[int]) -> int:
             {"department": department, "events": items, "summary": summary},
             [department.email],
         )
+    site_url = getattr(settings, "SITE_URL", "")
+    for event in events:
+        if event.action in ENTERPRISE_SWEEP_ACTIONS:
+            context = {"event": event, "ticket": event.ticket, "site_url": site_url}
+            sent += _tell_enterprise(event, context)
     return sent
 
 

@@ -21,4 +21,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # Last among the api/ routes: api.urls ends with a JSON catch-all for unknown api/ paths.
     path("api/", include("api.urls")),
+    # 企业服务: the enterprises' own pages; and Django's set_language for its language switch.
+    path("portal/", include("portal.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
 ]
