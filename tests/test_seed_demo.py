@@ -376,6 +376,12 @@ def assert_sane(now):
         "level", "department_id"
     ):
         assert tiers[department] == level
+    # A district-level need is handled in the enterprise's own district.
+    assert (
+        not tickets.filter(department__tier="district")
+        .exclude(department__district=F("enterprise__district"))
+        .exists()
+    )
     submits = TicketEvent.objects.filter(action="submit")
     assert submits.count() == tickets.count()
     assert not submits.exclude(created_at=F("ticket__created_at")).exists()

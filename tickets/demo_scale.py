@@ -77,7 +77,7 @@ TICKETS = """
 WITH s AS (
     SELECT g, %(first)s + g AS id, random() AS r1, random() AS r2, random() AS r3,
            random() AS r4, random() AS r5,
-           %(start)s::timestamptz + (g + random()) * %(step)s * interval '1 second' AS created,
+           %(start)s::timestamptz + (g + random()) * %(step)s * interval '1 second' AS slot,
            -- The overdue ones: every stride-th of the last tickets, counted from the end.
            (%(count)s - 1 - g) %% %(stride)s = 0
                AND (%(count)s - 1 - g) / %(stride)s < %(overdue)s AS late
@@ -90,7 +90,12 @@ WITH s AS (
            CASE WHEN r3 < 0.80 THEN 'district' WHEN r3 < 0.95 THEN 'city' ELSE 'leader' END
                AS level,
            %(first_enterprise)s + floor(%(n_enterprises)s * r5 * r5)::bigint AS enterprise_id,
-           extract(epoch FROM %(now)s::timestamptz - created) / 86400 AS age,
+           -- An overdue one was submitted a full leader-tier handling time before its deadline.
+           CASE WHEN late THEN %(now)s::timestamptz
+                               - (630 + r2 * 170000 + %(resolve_leader)s * %(day)s)
+                                 * interval '1 second'
+                ELSE slot END AS created,
+           extract(epoch FROM %(now)s::timestamptz - slot) / 86400 AS age,
            CASE WHEN r3 < 0.80 THEN %(resolve_district)s WHEN r3 < 0.95 THEN %(resolve_city)s
                 ELSE %(resolve_leader)s END AS days
       FROM s
@@ -106,7 +111,8 @@ WITH s AS (
                 WHEN r1 < 0.5 AND age < (days - 1.5) * %(factor)s THEN 'in_progress'
                 WHEN age * r2 < 6 THEN 'resolved'
                 ELSE 'closed' END AS status,
-           created + interval '30 seconds' AS assigned
+           created + interval '30 seconds' AS assigned,
+           1 + (enterprise_id - %(first_enterprise)s) %% %(n_districts)s AS home
       FROM k
 ), u AS (
     SELECT t.*,
@@ -141,8 +147,10 @@ SELECT id,
        status, level,
        CASE WHEN status = 'returned' THEN %(coordinator)s
             WHEN level = 'district'
-            THEN (%(district_departments)s::bigint[])
-                 [1 + g %% cardinality(%(district_departments)s::bigint[])]
+            -- one of the departments of the enterprise's district (enterprise i is in
+            -- district i mod n, as ENTERPRISES places it)
+            THEN (%(district_departments)s::bigint[])[
+                (%(district_first)s::int[])[home] + g %% (%(district_count)s::int[])[home]]
             WHEN level = 'city'
             THEN (%(city_departments)s::bigint[])
                  [1 + g %% cardinality(%(city_departments)s::bigint[])]
@@ -173,7 +181,7 @@ SELECT id,
        CASE WHEN status = 'returned' THEN 1 ELSE 0 END AS return_count
   FROM (SELECT v.*, extract(year FROM created AT TIME ZONE 'Asia/Shanghai')::int AS year,
                row_number() OVER (PARTITION BY extract(year FROM created AT TIME ZONE
-                                  'Asia/Shanghai') ORDER BY g) AS seq
+                                  'Asia/Shanghai') ORDER BY created, g) AS seq
           FROM v) AS w
   LEFT JOIN tickets_ticketnumbercounter c ON c.year = w.year
  ORDER BY id
@@ -243,6 +251,29 @@ def _restore_secondary(cursor, found: list[tuple[str, str, str, str]]) -> None:
         cursor.execute(
             f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}' if table else definition
         )
+
+
+def _district_departments(districts: list[District], fallback: list[int]) -> dict:
+    """Each district's departments as one array with (first index, count) per district."""
+    flat, first, count = [], [], []
+    for district in districts:
+        ids = (
+            list(
+                Department.objects.filter(district=district, tier=Tier.DISTRICT, is_active=True)
+                .order_by("id")
+                .values_list("id", flat=True)
+            )
+            or fallback
+        )
+        first.append(len(flat) + 1)
+        count.append(len(ids))
+        flat += ids
+    return {
+        "district_departments": flat,
+        "district_first": first,
+        "district_count": count,
+        "n_districts": len(districts),
+    }
 
 
 def _next_id(model) -> int:
@@ -359,7 +390,7 @@ def seed_scale(
             "titles": ["用地指标协调", "流动资金贷款需求", "技术合作对接", "本地配套供应商对接"],
             "chains": chains or [None],
             "coordinator": coordinator[0],
-            "district_departments": tiers[Tier.DISTRICT],
+            **_district_departments(districts, tiers[Tier.DISTRICT]),
             "city_departments": tiers[Tier.CITY],
             "leader_departments": tiers[Tier.LEADER],
         }

@@ -56,7 +56,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         now = _instant(options["now"])
         scale = options["enterprises"] is not None or options["tickets"] is not None
-        say = self.stdout.write if options["verbosity"] >= 1 else None
+        say = self._say if options["verbosity"] >= 1 else None
         try:
             if scale:
                 if options["enterprises"] is None or options["tickets"] is None:
@@ -87,6 +87,10 @@ class Command(BaseCommand):
             self.stdout.write(result.headline)
             return
         self._report(result)
+
+    def _say(self, line: str) -> None:
+        self.stdout.write(line)
+        self.stdout.flush()  # progress shows in a log file or a pipe too (scripts/run)
 
     def _report(self, result):
         write = self.stdout.write
