@@ -19,13 +19,10 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from api.parsers import RequestTooLarge
 from tickets.errors import (
-    CalendarUnavailable,
-    IdempotencyConflict,
     IllegalTransition,
-    InvalidInput,
-    NotPermitted,
     WorkflowError,
 )
+from weihai import database_errors
 
 logger = logging.getLogger(__name__)
 
@@ -45,21 +42,21 @@ class DomainError(exceptions.APIException):
             self.extra = {"status": error.status, "action": error.action}
 
 
-DOMAIN_STATUS = [
-    (IllegalTransition, status.HTTP_409_CONFLICT),
-    (NotPermitted, status.HTTP_403_FORBIDDEN),
-    (InvalidInput, status.HTTP_400_BAD_REQUEST),
-    (IdempotencyConflict, status.HTTP_422_UNPROCESSABLE_ENTITY),
-    (CalendarUnavailable, status.HTTP_503_SERVICE_UNAVAILABLE),
-]
+class DatabaseUnavailable(exceptions.APIException):
+    """A transient database error (weihai.database_errors): 503 with Retry-After."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "database_unavailable"
+
+    def __init__(self):
+        super().__init__(database_errors.message(), self.default_code)
 
 
 def _to_api_exception(exc):
+    if database_errors.is_transient(exc):
+        return DatabaseUnavailable()
     if isinstance(exc, WorkflowError):
-        for cls, code in DOMAIN_STATUS:
-            if isinstance(exc, cls):
-                return DomainError(exc, code, getattr(exc, "field", None))
-        return DomainError(exc, status.HTTP_400_BAD_REQUEST)
+        return DomainError(exc, exc.http_status, getattr(exc, "field", None))
     if isinstance(exc, RequestDataTooBig):
         return RequestTooLarge()
     if isinstance(exc, Http404):
@@ -88,6 +85,9 @@ def _first(errors, path=()):
 
 
 def exception_handler(exc, context):
+    if database_errors.is_transient(exc):
+        database_errors.log(exc, context["request"])
+        database_errors.drop_lost_connections()
     exc = _to_api_exception(exc)
     response = drf_exception_handler(exc, context)
     if response is None:
@@ -116,6 +116,8 @@ def exception_handler(exc, context):
         body.update(getattr(exc, "extra", {}))
     if isinstance(exc, DomainError) and exc.status_code == status.HTTP_503_SERVICE_UNAVAILABLE:
         response["Retry-After"] = str(CALENDAR_RETRY_AFTER)
+    if isinstance(exc, DatabaseUnavailable):
+        response["Retry-After"] = str(database_errors.RETRY_AFTER)
     response.data = body
     return response
 

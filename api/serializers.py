@@ -20,7 +20,7 @@ from enterprises.models import (
 from tickets import workflow
 from tickets.actions import CHOICE, DEPARTMENT, INTEGER, ActionSpec, Field
 from tickets.categories import CATEGORIES
-from tickets.models import Kind, Outcome, Status, Ticket, TicketEvent
+from tickets.models import Kind, Outcome, Source, Status, Ticket, TicketEvent
 from tickets.selectors import (
     enterprise_sees,
     is_staff_view,
@@ -64,6 +64,21 @@ class ClusterRefSerializer(serializers.ModelSerializer):
         fields = ["id", "name"]
 
 
+class TicketRefSerializer(serializers.ModelSerializer):
+    """Another ticket a ticket points to (the survivor of a merge)."""
+
+    url = serializers.SerializerMethodField(help_text=_("该诉求的接口地址"))
+
+    class Meta:
+        model = Ticket
+        fields = ["id", "number", "url"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField())
+    def get_url(self, ticket: Ticket) -> str:
+        return f"/api/v1/tickets/{ticket.pk}/"
+
+
 class OutcomeField(serializers.ChoiceField):
     """The outcome's API value, or null while there is none (stored as "")."""
 
@@ -90,6 +105,10 @@ class TicketSerializer(serializers.ModelSerializer):
     kind = serializers.ChoiceField(choices=Kind.choices, help_text=_("清单类别"))
     status = serializers.ChoiceField(choices=Status.choices, help_text=_("状态"))
     level = serializers.ChoiceField(choices=Tier.choices, help_text=_("层级"))
+    source = serializers.ChoiceField(
+        choices=Source.choices,
+        help_text=_("来源：work_group 工作组走访、self 企业自报、window 窗口代录"),
+    )
     outcome = OutcomeField(help_text=_("办理结果；未办结时为 null。"))
     department = DepartmentRefSerializer(allow_null=True, help_text=_("当前责任单位"))
     enterprise = EnterpriseRefSerializer(help_text=_("提出诉求的企业"))
@@ -113,6 +132,7 @@ class TicketSerializer(serializers.ModelSerializer):
             "amount",
             "status",
             "level",
+            "source",
             "department",
             "enterprise",
             "created_at",
@@ -231,6 +251,10 @@ class TicketDetailSerializer(TicketSerializer):
     """A ticket with every date, counter and note, and its timeline (oldest event first)."""
 
     chain = ChainRefSerializer(allow_null=True, help_text=_("关联产业链"))
+    merged_into = TicketRefSerializer(
+        allow_null=True,
+        help_text=_("已合并（status 为 merged）时，保留并继续办理的诉求；否则为 null。"),
+    )
     events = serializers.SerializerMethodField(
         help_text=_("办理记录（时间线），最早的在前；企业账号看不到单位之间的内部步骤。")
     )
@@ -239,6 +263,8 @@ class TicketDetailSerializer(TicketSerializer):
         fields = [
             *TicketSerializer.Meta.fields,
             "chain",
+            "work_group",
+            "merged_into",
             "assigned_at",
             "accepted_at",
             "resolved_at",

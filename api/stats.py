@@ -156,7 +156,8 @@ class ResolutionStatsView(ApiViewMixin, APIView):
                 enum=list(GROUP_BYS),
                 default="department",
                 description="分组方式：department 责任单位、kind 清单类别、district 区市、"
-                "level 层级、chain 产业链、month 月份。",
+                "level 层级、chain 产业链、month 月份、source 来源（工作组走访、企业自报、"
+                "窗口代录）。",
             ),
             OpenApiParameter("since", dt.date, description="起始日期（含），YYYY-MM-DD。"),
             OpenApiParameter("until", dt.date, description="截止日期（含），YYYY-MM-DD。"),

@@ -78,9 +78,9 @@ def _timeline() -> Prefetch:
 
 
 def _detail_queryset():
-    return Ticket.objects.select_related("department", "enterprise", "chain").prefetch_related(
-        _timeline()
-    )
+    return Ticket.objects.select_related(
+        "department", "enterprise", "chain", "merged_into"
+    ).prefetch_related(_timeline())
 
 
 class TicketViewSet(ApiViewMixin, viewsets.GenericViewSet):
@@ -110,7 +110,7 @@ class TicketViewSet(ApiViewMixin, viewsets.GenericViewSet):
     def get_queryset(self):
         queryset = Ticket.objects.select_related("department", "enterprise")
         if self.action == "retrieve":
-            queryset = queryset.select_related("chain").prefetch_related(_timeline())
+            queryset = queryset.select_related("chain", "merged_into").prefetch_related(_timeline())
         return visible_tickets(self.request.user, queryset)
 
     def count_floor(self):

@@ -1,4 +1,8 @@
+from django.conf import settings
 from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -13,10 +17,9 @@ from enterprises.models import (
     IndustryChain,
     IndustryCluster,
 )
+from weihai.paginator import CappedPaginator
 
-admin.site.site_header = _("企业诉求直通车 管理后台")
-admin.site.site_title = _("企业诉求直通车")
-admin.site.index_title = _("威海市企业诉求直通车")
+# The site's titles, start page and app order: weihai.admin_site.
 
 
 @admin.register(District)
@@ -53,15 +56,37 @@ class DepartmentAdmin(MemberViewsCoordinatorEdits, admin.ModelAdmin):
     list_filter = ["tier", "kind", "district", "is_active"]
     list_select_related = ["district", "escalates_to"]
     search_fields = ["name", "code", "email"]
-    autocomplete_fields = ["escalates_to"]
+    autocomplete_fields = ["district", "escalates_to"]
     inlines = [MembershipInline]
+    readonly_fields = ["work_links"]
     fieldsets = [
-        (None, {"fields": ["code", "name", "kind", "email", "is_active"]}),
+        (None, {"fields": ["code", "name", "kind", "email", "is_active", "work_links"]}),
         (
             _("层级与升级"),
             {"fields": ["tier", "district", "escalates_to", "is_coordinator"]},
         ),
     ]
+
+    @admin.display(description=_("本单位"))
+    def work_links(self, department):
+        """The unit's tickets (the ticket list filtered to it) and its statistics (the
+        dashboard for it). By URL name: enterprises does not import tickets or reports."""
+        if not department.pk:
+            return "—"
+        tickets = (
+            reverse("admin:tickets_ticket_changelist")
+            + "?"
+            + urlencode({"department": department.pk})
+        )
+        stats = reverse("dashboard") + "?" + urlencode({"department": department.pk})
+        return format_html(
+            '<a href="{}" id="department-tickets">{}</a> · '
+            '<a href="{}" id="department-stats">{}</a>',
+            tickets,
+            _("本单位诉求"),
+            stats,
+            _("本单位办理统计"),
+        )
 
 
 @admin.register(IndustryChain)
@@ -70,7 +95,7 @@ class IndustryChainAdmin(MemberViewsCoordinatorEdits, admin.ModelAdmin):
     list_filter = ["is_example", "cluster"]
     list_select_related = ["cluster", "lead_department", "chief_office"]
     search_fields = ["name", "code"]
-    autocomplete_fields = ["chief_office", "lead_department"]
+    autocomplete_fields = ["cluster", "chief_office", "lead_department"]
     readonly_fields = ["leader_enterprise_list"]
 
     @admin.display(description=_("链主企业"))
@@ -105,11 +130,14 @@ class EnterpriseAdmin(MemberViewsCoordinatorEdits, admin.ModelAdmin):
     list_filter = ["district", "cluster", "credit_grade", "is_chain_leader", "programme", "chains"]
     list_select_related = ["district", "cluster"]
     search_fields = ["name", "=uscc"]
-    filter_horizontal = ["chains"]
+    autocomplete_fields = ["district", "cluster", "chains"]
     inlines = [AccountInline]
     actions = ["send_invitation"]
-    # 100,000 enterprises: don't count the whole table on every filtered page.
+    # 100,000 enterprises: don't count the whole table on every filtered page, and list the
+    # newest first by primary key (the model's order, by name, sorts the table: 290 ms).
     show_full_result_count = False
+    paginator = CappedPaginator
+    ordering = ["-id"]
     fieldsets = [
         (None, {"fields": ["uscc", "name", "district", "cluster"]}),
         (
@@ -123,7 +151,8 @@ class EnterpriseAdmin(MemberViewsCoordinatorEdits, admin.ModelAdmin):
     def send_invitation(self, request, queryset):
         """Create each enterprise's login if it has none, and mail its contact a link to set
         the password (enterprises.invitations)."""
-        base_url = request.build_absolute_uri("/")
+        # The configured address when there is one (behind a proxy the request's may differ).
+        base_url = settings.SITE_URL or request.build_absolute_uri("/")
         sent = 0
         for enterprise in queryset[:MAX_INVITATIONS]:
             try:

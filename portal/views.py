@@ -3,7 +3,8 @@
 Reads start at tickets.selectors.visible_tickets(request.user), so another enterprise's
 ticket is not found (404). Writes go through tickets.actions.perform (the registry the API
 and the admin use) and tickets.workflow.submit_ticket; their domain errors come back as a
-message on the page with the API's status codes (400, 403, 409, 422, 503)."""
+message on the page with the API's status codes (WorkflowError.http_status: 400, 403, 409,
+422, 503)."""
 
 from __future__ import annotations
 
@@ -32,30 +33,11 @@ from portal.forms import (
     action_values,
 )
 from tickets import actions, categories, workflow
-from tickets.errors import (
-    CalendarUnavailable,
-    IdempotencyConflict,
-    IllegalTransition,
-    InvalidInput,
-    NotPermitted,
-    WorkflowError,
-)
+from tickets.errors import IdempotencyConflict, WorkflowError
 from tickets.models import Kind, Ticket, TicketEvent, lateness
 from tickets.selectors import outcome_is_public, visible_tickets
 
 PAGE_SIZE = 20
-# The status a domain error answers with, as in the API (tickets.errors).
-ERROR_STATUS = {
-    IllegalTransition: 409,
-    NotPermitted: 403,
-    InvalidInput: 400,
-    IdempotencyConflict: 422,
-    CalendarUnavailable: 503,
-}
-
-
-def _status_for(error: WorkflowError) -> int:
-    return next((code for cls, code in ERROR_STATUS.items() if isinstance(error, cls)), 400)
 
 
 # --- signing in --------------------------------------------------------------------------------
@@ -101,7 +83,9 @@ class TicketListView(EnterpriseRequiredMixin, View):
     def get(self, request):
         filters = FilterForm(request.GET or None)
         status = 200
-        tickets = visible_tickets(request.user, Ticket.objects.select_related("department"))
+        tickets = visible_tickets(
+            request.user, Ticket.objects.select_related("department", "merged_into")
+        )
         if filters.is_bound and filters.is_valid():
             if filters.cleaned_data["kind"]:
                 tickets = tickets.filter(kind=filters.cleaned_data["kind"])
@@ -129,7 +113,9 @@ class TicketListView(EnterpriseRequiredMixin, View):
 
 
 def _ticket(request, pk: int) -> Ticket:
-    queryset = Ticket.objects.select_related("department", "chain", "enterprise").prefetch_related(
+    queryset = Ticket.objects.select_related(
+        "department", "chain", "enterprise", "merged_into"
+    ).prefetch_related(
         Prefetch(
             "events",
             queryset=TicketEvent.objects.select_related(
@@ -190,7 +176,7 @@ class TicketActionView(EnterpriseRequiredMixin, View):
             field = getattr(error, "field", None)
             if field in form.fields:
                 form.add_error(field, error.message)
-            return _detail(request, _ticket(request, pk), {slug: form}, status=_status_for(error))
+            return _detail(request, _ticket(request, pk), {slug: form}, status=error.http_status)
         messages.success(request, _("已%(action)s。") % {"action": spec.label})
         return redirect("portal:ticket", pk=ticket.pk)
 
@@ -243,7 +229,7 @@ class SubmitView(EnterpriseRequiredMixin, View):
                 form.add_error(error.field, error.message)
             else:
                 form.add_error(None, error.message)
-            return self._render(request, form, status=_status_for(error))
+            return self._render(request, form, status=error.http_status)
         if created:
             text = _("诉求已提交，编号 %(number)s。") % {"number": ticket.number}
             messages.success(request, text)

@@ -116,9 +116,15 @@ class ReportSnapshot(models.Model):
     # few hundred kilobytes at most. List views must defer these two columns.
     xlsx = models.BinaryField(_("XLSX 文件"), editable=False)
     csv = models.BinaryField(_("CSV 文件"), editable=False)
+    # Who it was sent to: filled in when (and only when) the mail server took the message.
     recipients = models.JSONField(_("收件人"), default=list, blank=True)
+    # Asked to be emailed (a scheduled report, `manage.py report` without --no-email): the
+    # re-send sweep (reports.tasks.resend_unsent_reports) sends it until it goes out.
+    email_wanted = models.BooleanField(_("需发送"), default=False)
     # Claimed before sending (compare-and-set), so two workers never both send one report.
     email_claimed_at = models.DateTimeField(_("开始发送时间"), null=True, blank=True)
+    email_attempts = models.PositiveSmallIntegerField(_("发送尝试次数"), default=0)
+    email_error = models.CharField(_("最近发送错误"), max_length=300, blank=True)
     emailed_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
 
     class Meta:
@@ -143,6 +149,14 @@ class ReportSnapshot(models.Model):
             models.CheckConstraint(
                 condition=Q(period_end__gte=models.F("period_start")),
                 name="report_period_end_after_start",
+            ),
+        ]
+        indexes = [
+            # The re-send sweep's "wanted, never sent" (reports.reporting.resend_unsent).
+            models.Index(
+                fields=["created_at"],
+                condition=Q(email_wanted=True, emailed_at__isnull=True),
+                name="report_unsent",
             ),
         ]
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
-from django.db.models import Min, Q
+from django.db.models import F, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -169,7 +169,16 @@ def build_snapshot(*, kind: str, period: Period, now: dt.datetime) -> tuple[Repo
 
 
 def send_snapshot(snapshot: ReportSnapshot) -> bool:
-    """Email the snapshot with its XLSX once. Returns whether this call sent it."""
+    """Email the snapshot with its XLSX once. Returns whether this call sent it.
+
+    The row stays truthful whatever happens: `recipients` and `emailed_at` are written only
+    once the mail server took the message; a failure releases the claim and records the error
+    (the task's retries, then the re-send sweep, try again); a worker that dies mid-send leaves
+    a claim that expires after EMAIL_CLAIM_TIMEOUT. As for notifications, delivery is
+    at-least-once: a report lost is worse than a report twice (tickets.notifications).
+    """
+    ReportSnapshot.objects.filter(pk=snapshot.pk, email_wanted=False).update(email_wanted=True)
+    snapshot.email_wanted = True
     recipients = report_recipients()
     if not recipients:
         logger.warning("report %s not emailed: no leader office has an email address", snapshot)
@@ -181,7 +190,7 @@ def send_snapshot(snapshot: ReportSnapshot) -> bool:
             Q(email_claimed_at__isnull=True)
             | Q(email_claimed_at__lt=claimed_at - EMAIL_CLAIM_TIMEOUT)
         )
-        .update(email_claimed_at=claimed_at, recipients=recipients)
+        .update(email_claimed_at=claimed_at, email_attempts=F("email_attempts") + 1)
     )
     if not claimed:
         logger.info("report %s already sent (or being sent); not sending again", snapshot)
@@ -195,16 +204,40 @@ def send_snapshot(snapshot: ReportSnapshot) -> bool:
     message.attach(f"{snapshot.title}.xlsx", bytes(snapshot.xlsx), XLSX_MIME)
     try:
         message.send()
-    except Exception:
+    except Exception as error:
+        snapshot.email_error = f"{type(error).__name__}: {error}"[:300]
         ReportSnapshot.objects.filter(pk=snapshot.pk, email_claimed_at=claimed_at).update(
-            email_claimed_at=None
+            email_claimed_at=None, email_error=snapshot.email_error
         )
         raise
     sent_at = timezone.now()
-    ReportSnapshot.objects.filter(pk=snapshot.pk).update(emailed_at=sent_at)
+    ReportSnapshot.objects.filter(pk=snapshot.pk).update(
+        emailed_at=sent_at, recipients=recipients, email_error=""
+    )
     snapshot.email_claimed_at, snapshot.emailed_at = claimed_at, sent_at
-    snapshot.recipients = recipients
+    snapshot.recipients, snapshot.email_error = recipients, ""
     return True
+
+
+def resend_unsent(*, now: dt.datetime | None = None) -> int:
+    """Send every snapshot that was meant to be emailed and never was (the mail server was
+    down longer than the task's retries, or no recipient was configured then). Returns how
+    many went out now; a snapshot that still fails stays for the next run."""
+    now = now or timezone.now()
+    unsent = (
+        ReportSnapshot.objects.filter(email_wanted=True, emailed_at__isnull=True)
+        .filter(
+            Q(email_claimed_at__isnull=True) | Q(email_claimed_at__lt=now - EMAIL_CLAIM_TIMEOUT)
+        )
+        .order_by("created_at")
+    )
+    sent = 0
+    for snapshot in unsent:
+        try:
+            sent += send_snapshot(snapshot)
+        except Exception:
+            logger.exception("report %s still not sent; the next run tries again", snapshot)
+    return sent
 
 
 def _email_body(snapshot: ReportSnapshot) -> str:

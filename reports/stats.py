@@ -11,7 +11,8 @@ one scan of the tickets.
 Definitions (the options come from :class:`reports.models.StatsConfig`):
 
 - taken in (受理): tickets created in the period whose status is not excluded (withdrawn by
-  default). Every figure but "currently overdue" counts among these tickets only.
+  default; merged duplicates always, the survivor counts the request once). Every figure
+  but "currently overdue" counts among these tickets only.
 - resolved (已解决): outcome solved, plus basically_solved when configured (default).
 - resolution rate = resolved ÷ taken in.
 - on-time rate = resolved with ``resolved_at <= resolve_due_at`` ÷ resolved (a ticket without a
@@ -58,7 +59,7 @@ from enterprises.models import Department, District, IndustryChain, Tier
 from reports.models import StatsConfig
 from reports.periods import SHANGHAI, Period, local_date, month_of_key, month_starts
 from tickets.actors import actor_for
-from tickets.models import Kind, Outcome, Status
+from tickets.models import Kind, Outcome, Source, Status
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +70,7 @@ GROUP_BY_CHOICES = [
     ("level", _("层级")),
     ("chain", _("产业链")),
     ("month", _("月份")),
+    ("source", _("来源")),
 ]
 GROUP_BYS = tuple(value for value, _label in GROUP_BY_CHOICES)
 
@@ -156,13 +158,14 @@ _DIMENSIONS = {
     "level": lambda: F("level"),
     "chain": lambda: F("chain_id"),
     "month": lambda: TruncMonth("created_at", tzinfo=SHANGHAI),
+    "source": lambda: F("source"),
 }
 
 
 def taken_in(queryset: QuerySet, *, options: Options, period: Period) -> QuerySet:
-    """The tickets the period's figures count: created in the period, status not excluded."""
-    if options.taken_in_excludes:
-        queryset = queryset.exclude(status__in=options.taken_in_excludes)
+    """The tickets the period's figures count: created in the period, status not excluded.
+    A merged duplicate (已合并) never counts: its survivor counts the enterprise's request."""
+    queryset = queryset.exclude(status__in=[Status.MERGED.value, *options.taken_in_excludes])
     if period.start:
         queryset = queryset.filter(created_at__gte=period.start)
     if period.end:
@@ -411,6 +414,8 @@ def _rows_for(
 
     if group_by == "kind":
         return [row(value, label) for value, label in Kind.choices]
+    if group_by == "source":
+        return [row(value, label) for value, label in Source.choices]
     if group_by == "level":
         return [row(value, label) for value, label in Tier.choices]
     if group_by == "district":

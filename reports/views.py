@@ -102,6 +102,29 @@ def _ticket_links(tickets) -> list:
     return tickets
 
 
+def _unit(request):
+    """The department of ?department=<id>, or None (absent, malformed or unknown)."""
+    from enterprises.models import Department
+
+    value = request.GET.get("department", "")
+    if not value.isdigit():
+        return None
+    return Department.objects.filter(pk=int(value)).first()
+
+
+def source_split(rows, total: int) -> list[dict]:
+    """The source rows with each one's share of what was taken in (a whole percent)."""
+    return [
+        {
+            "key": row.key,
+            "label": row.label,
+            "figures": row.figures,
+            "share": round(100 * row.figures.counts.taken_in / total) if total else 0,
+        }
+        for row in rows
+    ]
+
+
 class DashboardView(TemplateView):
     template_name = "reports/dashboard.html"
 
@@ -113,8 +136,12 @@ class DashboardView(TemplateView):
         period, preset = form.resolve(today)
         options = Options.load()
         scope = department_slice(request.user)
+        unit = _unit(request)
+        if unit is not None:
+            # ?department=<id>: one unit's figures (linked from its admin page), within scope.
+            scope = scope.filter(department_id=unit.pk)
         results = cached_breakdowns(
-            scope, ["month", "department", "kind"], period=period, options=options
+            scope, ["month", "department", "kind", "source"], period=period, options=options
         )
         overall = results["month"].overall
         # Overdue now, whenever submitted (the definition in reports.stats), most overdue first.
@@ -155,7 +182,7 @@ class DashboardView(TemplateView):
             "preset": preset,
             "period": period,
             "as_of": results["month"].as_of,
-            "scope": scope_label(request.user),
+            "scope": unit.name if unit is not None else scope_label(request.user),
             "has_scope": actor.is_staff_member,
             "options": options,
             "target": charts.format_target(options.target),
@@ -163,6 +190,7 @@ class DashboardView(TemplateView):
             "headline": headline(overall, options),
             "overall": overall,
             "by_kind": results["kind"].rows,
+            "by_source": source_split(results["source"].rows, overall.taken_in),
             "by_department": results["department"],
             "trend": charts.trend_chart(results["month"].rows, options.target),
             "department_chart": charts.department_chart(results["department"].rows, options.target),

@@ -40,7 +40,7 @@ def _point_app_at(url: str) -> None:
     app.conf.broker_transport_options = {
         "socket_timeout": 2,
         "socket_connect_timeout": 2,
-        "visibility_timeout": 3600,
+        "visibility_timeout": 1200,
     }
     app._pool = None
     app.amqp._producer_pool = None
@@ -81,8 +81,20 @@ def _database_url() -> str:
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
+def database_url() -> str:
+    """The test database, for a subprocess (a worker, a management command)."""
+    return _database_url()
+
+
 @pytest.fixture
-def celery_worker(celery_broker, tmp_path):
+def celery_worker_env() -> dict[str, str]:
+    """Extra environment for the worker; override it in a test module (e.g. a mail backend
+    the test can read: the worker's locmem outbox is another process's memory)."""
+    return {}
+
+
+@pytest.fixture
+def celery_worker(celery_broker, celery_worker_env, tmp_path):
     """A real `celery worker` subprocess on the test database and the test broker."""
     from weihai.celery import app
 
@@ -95,6 +107,7 @@ def celery_worker(celery_broker, tmp_path):
         "DOTENV_FILE": "",
         "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
         "REROUTE_GRACE_SECONDS": "300",
+        **celery_worker_env,
     }
     log = tmp_path / "worker.log"
     with log.open("wb") as output:

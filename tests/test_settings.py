@@ -254,7 +254,7 @@ def test_redis_broker_gets_short_socket_and_connect_timeouts(tmp_path):
     conf = celery_conf(tmp_path, CELERY_BROKER_URL="redis://127.0.0.1:6379/0")
 
     assert conf["transport"] == {
-        "visibility_timeout": 3600,
+        "visibility_timeout": 1200,
         "socket_timeout": 2.0,
         "socket_connect_timeout": 2.0,
         "retry_on_timeout": False,
@@ -433,3 +433,40 @@ def test_env_example_lists_every_variable_the_settings_read():
     assert {"DEBUG", "SECRET_KEY", "DATABASE_URL", "DOTENV_FILE"} <= read
     assert sorted(read - listed) == [], "add these to .env.example"
     assert sorted(listed - read) == [], ".env.example lists variables nothing reads"
+
+
+# --- Email ---------------------------------------------------------------------------------
+
+
+def test_email_file_path_is_read_from_the_environment(tmp_path):
+    code = SETUP + "; from django.conf import settings; print(settings.EMAIL_FILE_PATH)"
+    outbox = tmp_path / "outbox"
+    result = run(tmp_path, ["-c", code], DEBUG="1", EMAIL_FILE_PATH=str(outbox))
+    assert result.returncode == 0, result.stderr
+    assert last_line(result.stdout) == str(outbox)
+    default = run(tmp_path, ["-c", code], DEBUG="1")
+    assert last_line(default.stdout) == str(tmp_path / "var" / "mail")
+
+
+def test_the_file_email_backend_writes_where_email_file_path_says(tmp_path):
+    outbox = tmp_path / "outbox"
+    code = (
+        SETUP
+        + "; from django.core.mail import send_mail; send_mail('s', 'b', 'a@x.cn', ['b@x.cn'])"
+    )
+    result = run(
+        tmp_path,
+        ["-c", code],
+        DEBUG="1",
+        EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
+        EMAIL_FILE_PATH=str(outbox),
+    )
+    assert result.returncode == 0, result.stderr
+    assert len(list(outbox.iterdir())) == 1
+
+
+def test_a_visibility_timeout_below_the_task_time_limit_stops_startup(tmp_path):
+    code = SETUP
+    result = run(tmp_path, ["-c", code], DEBUG="1", CELERY_VISIBILITY_TIMEOUT="600")
+    assert result.returncode != 0
+    assert "CELERY_VISIBILITY_TIMEOUT must be above CELERY_TASK_TIME_LIMIT" in result.stderr

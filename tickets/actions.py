@@ -273,7 +273,31 @@ _SPECS = (
         _("满意度 1–5，每件诉求只评价一次；承办单位不能自评。"),
         applies=lambda ticket: ticket.satisfaction is None,
     ),
+    ActionSpec(
+        Action.MERGE,
+        "merge",
+        _("合并"),
+        workflow.merge_ticket,
+        (
+            Field(
+                "into",
+                _("合并至（诉求编号）"),
+                required=True,
+                # A ticket number, not prose: nothing to hide from the enterprise.
+                public=True,
+                max_length=20,
+                help_text=_("同一企业另一件未办结诉求的编号（如 WH-2026-000123）或 id"),
+            ),
+            _note(),
+        ),
+        COORDINATOR,
+        _(
+            "把重复的诉求合并到同一企业的另一件未办结诉求：本件关闭为“已合并”、不再计入受理量，"
+            "其内容记入保留诉求的办理记录。"
+        ),
+    ),
 )
+
 
 ACTIONS: dict[str, ActionSpec] = {spec.name: spec for spec in _SPECS}
 

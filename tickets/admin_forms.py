@@ -1,6 +1,8 @@
 """Admin forms: register a need on an enterprise's behalf, and act on one ticket."""
 
 from django import forms
+from django.contrib import admin
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.utils.translation import gettext_lazy as _
 
 from enterprises.models import Department, Enterprise, IndustryChain
@@ -38,15 +40,23 @@ class TicketActionForm(forms.Form):
     )
     days = forms.IntegerField(label=_("延期工作日"), required=False, min_value=1, max_value=365)
     department = forms.ModelChoiceField(
-        label=_("分派至"), required=False, queryset=Department.objects.filter(is_active=True)
+        label=_("分派至"),
+        required=False,
+        queryset=Department.objects.filter(is_active=True),
+        widget=AutocompleteSelect(Ticket._meta.get_field("department"), admin.site),
     )
     score = forms.IntegerField(label=_("满意度（1–5）"), required=False, min_value=1, max_value=5)
+    into = forms.CharField(
+        label=_("合并至（诉求编号）"),
+        required=False,
+        max_length=20,
+        help_text=_("合并时填写：同一企业另一件未办结诉求的编号。"),
+    )
 
-    def __init__(self, *args, ticket: Ticket, user, **kwargs):
+    def __init__(self, *args, ticket: Ticket, user, specs=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["action"].choices = [
-            (spec.name, spec.label) for spec in actions.available(user, ticket)
-        ]
+        specs = actions.available(user, ticket) if specs is None else specs
+        self.fields["action"].choices = [(spec.name, spec.label) for spec in specs]
 
     def call(self, *, ticket: Ticket, actor):
         """Run the chosen action with its fields' values; the workflow validates them (a
@@ -65,7 +75,12 @@ class TicketActionForm(forms.Form):
 class SubmitOnBehalfForm(forms.ModelForm):
     """一窗受理: staff register a need an enterprise reported by phone or on a visit."""
 
-    enterprise = forms.ModelChoiceField(label=_("企业"), queryset=Enterprise.objects.all())
+    # 100,000 enterprises: searched as one types (the admin's autocomplete), never listed.
+    enterprise = forms.ModelChoiceField(
+        label=_("企业"),
+        queryset=Enterprise.objects.all(),
+        widget=AutocompleteSelect(Ticket._meta.get_field("enterprise"), admin.site),
+    )
     kind = forms.ChoiceField(label=_("清单类别"), choices=Kind.choices)
     category = forms.ChoiceField(
         label=_("细类"),
@@ -77,7 +92,10 @@ class SubmitOnBehalfForm(forms.ModelForm):
         ],
     )
     chain = forms.ModelChoiceField(
-        label=_("产业链"), required=False, queryset=IndustryChain.objects.all()
+        label=_("产业链"),
+        required=False,
+        queryset=IndustryChain.objects.all(),
+        widget=AutocompleteSelect(Ticket._meta.get_field("chain"), admin.site),
     )
 
     class Meta:

@@ -47,6 +47,13 @@ def is_valid(kind: str, category: str) -> bool:
     return category == "" or category in CATEGORIES.get(kind, {})
 
 
+def label(kind: str, category: str) -> str:
+    """The category's name (用地规划) for its key (land); the key itself if unknown."""
+    if not category:
+        return ""
+    return str(CATEGORIES.get(kind, {}).get(category, category))
+
+
 # The description template (诉求内容模板) the portal fills into the form for a chosen category:
 # what a department needs to act without calling back. One per kind ("" key) and per category
 # where that category needs more. Defined once here; the portal renders them as JSON.

@@ -15,6 +15,8 @@ logger = logging.getLogger(__name__)
 _suppressed = contextvars.ContextVar("effects_suppressed", default=False)
 
 ROUTE_TICKET = "tickets.route_ticket"
+# One task for many new tickets (a spreadsheet import): one publish per chunk, not per ticket.
+ROUTE_TICKETS = "tickets.route_tickets"
 NOTIFY_EVENT = "tickets.notify_event"
 SEND_DIGEST = "tickets.send_digest"
 ALERT_STAFF = "tickets.alert_staff"

@@ -8,6 +8,8 @@ from django.utils.translation import gettext as _
 
 class WorkflowError(Exception):
     code = "workflow_error"
+    # The HTTP status every web face (API, portal) answers this error with.
+    http_status = 400
 
     def __init__(self, message: str):
         super().__init__(message)
@@ -18,6 +20,7 @@ class IllegalTransition(WorkflowError):
     """The action is not allowed from the ticket's current status (or was already done)."""
 
     code = "illegal_transition"
+    http_status = 409
 
     def __init__(self, action: str, status: str, message: str | None = None):
         from tickets.models import Status
@@ -34,6 +37,7 @@ class IllegalTransition(WorkflowError):
 
 class NotPermitted(WorkflowError):
     code = "not_permitted"
+    http_status = 403
 
 
 class InvalidInput(WorkflowError):
@@ -48,12 +52,14 @@ class IdempotencyConflict(WorkflowError):
     """The same Idempotency-Key was used before with a different request body."""
 
     code = "idempotency_conflict"
+    http_status = 422
 
 
 class CalendarUnavailable(WorkflowError):
     """A deadline falls in a year with no working-calendar data; staff have been alerted."""
 
     code = "calendar_unavailable"
+    http_status = 503
 
     def __init__(self, year: int):
         self.year = year

@@ -36,6 +36,9 @@ class Status(models.TextChoices):
     CLOSED = "closed", _("已关闭")  # confirmed, or closed automatically after no reply
     RETURNED = "returned", _("已退单")  # returned by a department; the coordinator re-dispatches
     WITHDRAWN = "withdrawn", _("已撤回")  # withdrawn by the enterprise before resolution
+    # A duplicate closed into another ticket of the same enterprise (merged_into): terminal,
+    # not counted as taken in — the survivor counts the enterprise's request once.
+    MERGED = "merged", _("已合并")
 
 
 OPEN_STATUSES = (
@@ -56,6 +59,14 @@ class Outcome(models.TextChoices):
 
 
 RESOLVED_OUTCOMES = (Outcome.SOLVED, Outcome.BASICALLY_SOLVED)
+
+
+class Source(models.TextChoices):
+    """How a need reached the system (the dashboard's source split)."""
+
+    WORK_GROUP = "work_group", _("工作组走访")  # collected on a visit, imported from a list
+    SELF = "self", _("企业自报")  # the enterprise itself, through the API or the portal
+    WINDOW = "window", _("窗口代录")  # registered by staff on the enterprise's behalf
 
 
 class SlaStage(models.IntegerChoices):
@@ -232,6 +243,28 @@ class Ticket(models.Model):
         related_name="+",
         db_index=False,  # only PROTECT checks on deleting a user need it (rare)
     )
+    source = models.CharField(_("来源"), max_length=12, choices=Source.choices, default=Source.SELF)
+    work_group = models.CharField(_("工作组"), max_length=100, blank=True, default="")
+    # The spreadsheet the need came in (intake.ImportBatch); a string reference, so tickets
+    # never imports the intake app.
+    import_batch = models.ForeignKey(
+        "intake.ImportBatch",
+        verbose_name=_("导入批次"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="tickets",
+        db_index=False,  # ticket_import_batch (partial)
+    )
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("合并至"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="merged_tickets",
+        db_index=False,  # ticket_merged_into (partial)
+    )
     idempotency_key = models.CharField(_("幂等键"), max_length=80, blank=True, default="")
     # SHA-256 of the submitted body: the same key with another body is a client error.
     request_fingerprint = models.CharField(max_length=64, blank=True, default="")
@@ -271,7 +304,8 @@ class Ticket(models.Model):
                 name="ticket_on_hold_has_held_at",
             ),
             models.CheckConstraint(
-                condition=Q(status__in=["submitted", "withdrawn"]) | Q(department__isnull=False),
+                condition=Q(status__in=["submitted", "withdrawn", "merged"])
+                | Q(department__isnull=False),
                 name="ticket_handled_has_department",
             ),
             models.CheckConstraint(
@@ -282,6 +316,15 @@ class Ticket(models.Model):
             models.CheckConstraint(
                 condition=Q(amount__isnull=True) | (Q(kind="funding") & Q(amount__gte=0)),
                 name="ticket_amount_only_for_funding",
+            ),
+            models.CheckConstraint(
+                condition=Q(source__in=Source.values), name="ticket_source_valid"
+            ),
+            # A merged ticket points to its survivor, and only a merged one does.
+            models.CheckConstraint(
+                condition=Q(status="merged", merged_into__isnull=False)
+                | (~Q(status="merged") & Q(merged_into__isnull=True)),
+                name="ticket_merged_has_survivor",
             ),
             models.UniqueConstraint(
                 fields=["enterprise", "idempotency_key"],
@@ -334,6 +377,18 @@ class Ticket(models.Model):
                 fields=["id"],
                 condition=Q(deadlines_provisional=True),
                 name="ticket_provisional",
+            ),
+            # A survivor's merged duplicates (its page lists them); few rows, hence partial.
+            models.Index(
+                fields=["merged_into"],
+                condition=Q(merged_into__isnull=False),
+                name="ticket_merged_into",
+            ),
+            # An import batch's tickets (the batch's admin page); null for every other channel.
+            models.Index(
+                fields=["import_batch"],
+                condition=Q(import_batch__isnull=False),
+                name="ticket_import_batch",
             ),
         ]
 
@@ -389,6 +444,8 @@ class TicketEvent(models.Model):
         REMIND = "remind", _("催办")
         ESCALATE = "escalate", _("升级（红牌）")
         SUPERVISE = "supervise", _("督办")
+        MERGE = "merge", _("合并")  # this ticket closed as a duplicate of another
+        ABSORB = "absorb", _("并入重复诉求")  # another request of the enterprise added here
 
     ticket = models.ForeignKey(
         Ticket,
@@ -481,6 +538,8 @@ class TicketEvent(models.Model):
                 condition=Q(reviewer__isnull=False),
                 name="event_reviewer",
             ),
+            # The notification re-drive's window of recent events (tickets.notifications).
+            models.Index(fields=["created_at"], name="event_created_at"),
         ]
 
     def __str__(self):
@@ -488,7 +547,13 @@ class TicketEvent(models.Model):
 
 
 class NotificationLog(models.Model):
-    """One row per notification ever claimed; the unique key makes a redelivered task a no-op."""
+    """One row per notification ever claimed; the unique key makes a redelivered task a no-op.
+
+    The row says what happened, never more (tickets.notifications): `sent_at` is set once the
+    mail server took the message; `claimed_at` is the attempt under way (NULL: the last attempt
+    failed, see `last_error`); a claim older than the claim timeout belongs to an attempt that
+    died, and the re-drive sends the stored `body` again (at-least-once).
+    """
 
     key = models.CharField(max_length=120, unique=True)
     event = models.ForeignKey(
@@ -496,15 +561,48 @@ class NotificationLog(models.Model):
     )
     subject = models.CharField(max_length=200, blank=True)
     recipients = models.TextField(blank=True)
+    # The message as claimed, so a retry or the re-drive sends exactly it; emptied once sent.
+    body = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(_("本次发送开始"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    last_error = models.CharField(_("最近错误"), max_length=300, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("通知记录")
         verbose_name_plural = _("通知记录")
+        indexes = [
+            # The re-drive's "claimed or failed, never sent" (tickets.notifications.redrive).
+            models.Index(
+                fields=["created_at"], condition=Q(sent_at__isnull=True), name="notification_unsent"
+            ),
+        ]
 
     def __str__(self):
         return self.key
+
+
+class DigestEntry(models.Model):
+    """One sweep step in one department's digest. Unique per (event, department): a step is in
+    at most one digest of each department it concerns, whichever sweep or re-drive got there
+    first, and a step with no entry for a department was never told to it."""
+
+    notification = models.ForeignKey(
+        NotificationLog, on_delete=models.CASCADE, related_name="digest_entries"
+    )
+    event = models.ForeignKey(TicketEvent, on_delete=models.PROTECT, related_name="+")
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("汇总通知条目")
+        verbose_name_plural = _("汇总通知条目")
+        constraints = [
+            models.UniqueConstraint(fields=["event", "department"], name="digest_entry_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.notification_id}: {self.event_id} → {self.department_id}"
 
 
 class CalendarDay(models.Model):

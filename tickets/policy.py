@@ -6,6 +6,8 @@
 - Coordinators (市企业服务中心): dispatch submitted and returned tickets; record the
   satisfaction follow-up (回访) and a reopen on the enterprise's behalf — but never for a
   ticket their own department handled.
+- Coordinators also merge a duplicate into another ticket of the same enterprise, and add an
+  imported duplicate request to an open ticket (absorb).
 - The enterprise: confirm, reopen, withdraw, rate its own tickets.
 - The system (no user): route, the sweep's yellow cards, reminders, escalations, auto-close.
 """
@@ -27,6 +29,7 @@ REVIEW_ACTIONS = {
     "reject_explanation",
 }
 SYSTEM_ACTIONS = {"route", "auto_close", "warn", "remind", "escalate", "supervise"}
+COORDINATOR_ACTIONS = {"dispatch", "merge", "absorb"}
 
 
 def _is_superuser(actor: Actor) -> bool:
@@ -68,7 +71,7 @@ def allowed(actor: Actor, action: str, ticket: Ticket) -> bool:
         return handles(actor, ticket)
     if action in REVIEW_ACTIONS:
         return reviews(actor, ticket)
-    if action == "dispatch":
+    if action in COORDINATOR_ACTIONS:
         return actor.is_coordinator
     if action in {"confirm", "withdraw"}:
         return owns(actor, ticket)
@@ -81,6 +84,7 @@ MESSAGES = {
     "handler": _("只有承办单位的工作人员可以执行此操作。"),
     "review": _("只有上一层级单位或市领导可以审核。"),
     "dispatch": _("只有统筹协调单位（市企业服务中心）可以分派诉求。"),
+    "merge": _("只有统筹协调单位（市企业服务中心）可以合并诉求。"),
     "enterprise": _("只有提出诉求的企业可以执行此操作。"),
     "follow_up": _("回访与重办由企业或统筹协调人员办理，承办单位不能自评。"),
     "system": _("此操作由系统自动执行。"),
@@ -98,6 +102,8 @@ def require(actor: Actor, action: str, ticket: Ticket) -> None:
         key = "review"
     elif action == "dispatch":
         key = "dispatch"
+    elif action in COORDINATOR_ACTIONS:
+        key = "merge"
     elif action in {"confirm", "withdraw"}:
         key = "enterprise"
     else:

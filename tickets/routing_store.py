@@ -61,4 +61,6 @@ def default_chain(enterprise, kind: str) -> IndustryChain | None:
     enterprise's (first) chain unless the submitter named one."""
     if kind != "supply_chain" and not enterprise.is_chain_leader:
         return None
-    return enterprise.chains.order_by("id").first()
+    # Through .all(), so chains prefetched for many submissions (workflow.submit_many) are
+    # read from memory; otherwise one small query either way.
+    return min(enterprise.chains.all(), key=lambda chain: chain.pk, default=None)

@@ -11,6 +11,7 @@ import logging
 import smtplib
 
 from celery import shared_task
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.utils.dateparse import parse_datetime
 
@@ -23,7 +24,8 @@ TRANSIENT = (OperationalError, InterfaceError, ConnectionError, TimeoutError, sm
 RETRY = {
     "autoretry_for": TRANSIENT,
     "retry_backoff": 2,
-    "retry_backoff_max": 300,
+    # A retry waits unacknowledged in the worker: keep it under the visibility timeout.
+    "retry_backoff_max": settings.CELERY_TASK_RETRY_BACKOFF_MAX,
     "retry_jitter": True,
     "max_retries": 8,
 }
@@ -43,6 +45,12 @@ def route_ticket(ticket_id: int) -> str:
         logger.info("route_ticket(%s): %s", ticket_id, error)
         return "skipped"
     return ticket.status
+
+
+@shared_task(name=effects.ROUTE_TICKETS, acks_late=True, **RETRY)
+def route_tickets(ticket_ids: list[int]) -> int:
+    # Idempotent like route_ticket: a ticket routed already is skipped.
+    return workflow.route_many(ticket_ids)
 
 
 @shared_task(name="tickets.escalation_sweep", acks_late=True, **RETRY)
@@ -69,6 +77,11 @@ def notify_event(event_id: int) -> int:
 @shared_task(name=effects.SEND_DIGEST, acks_late=True, **RETRY)
 def send_digest(sweep_id: str, event_ids: list[int]) -> int:
     return notifications.send_digest(sweep_id, event_ids)
+
+
+@shared_task(name="tickets.redrive_notifications", acks_late=True, **RETRY)
+def redrive_notifications(now: str | None = None) -> dict:
+    return notifications.redrive(now=_instant(now))
 
 
 @shared_task(name=effects.ALERT_STAFF, acks_late=True, **RETRY)

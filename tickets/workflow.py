@@ -36,8 +36,10 @@ from tickets.errors import (
     WorkflowError,
 )
 from tickets.models import (
+    OPEN_STATUSES,
     Kind,
     Outcome,
+    Source,
     Status,
     Ticket,
     TicketEvent,
@@ -73,6 +75,11 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
         S.WITHDRAWN,
     ),
     Action.RATE: (frozenset({S.RESOLVED, S.CLOSED}), None),
+    # A duplicate closes into another open ticket of the same enterprise (merge_ticket): it
+    # takes MERGE, the survivor ABSORB, in one transaction. ABSORB alone adds a request that
+    # never became a ticket (an imported row merged into an existing one).
+    Action.MERGE: (frozenset(OPEN_STATUSES), S.MERGED),
+    Action.ABSORB: (frozenset(OPEN_STATUSES), None),
     # Taken by the escalation sweep (tickets.escalation), in bulk:
     Action.AUTO_CLOSE: (frozenset({S.RESOLVED}), S.CLOSED),
     Action.WARN: (frozenset({S.IN_PROGRESS}), None),
@@ -240,6 +247,7 @@ def submit_ticket(
     chain_id: int | None = None,
     actor=None,
     idempotency_key: str = "",
+    source: str | None = None,
     now: dt.datetime | None = None,
 ) -> tuple[Ticket, bool]:
     """Save a new need as `submitted` and route it after commit.
@@ -247,12 +255,69 @@ def submit_ticket(
     Returns (ticket, created). With an idempotency key, a retry of the same request returns
     the first ticket (created=False); the same key with another body raises
     IdempotencyConflict.
-    """
-    from tickets.routing_store import default_chain
 
+    `source` defaults by channel: an enterprise account's own submission is 企业自报, anyone
+    else's (staff at the window, a script) 窗口代录. The spreadsheet import submits many at
+    once (submit_many).
+    """
     now = now or timezone.now()
     if not isinstance(enterprise, Enterprise):
         enterprise = Enterprise.objects.get(pk=enterprise)
+    actor = actor_for(actor)
+    key = (idempotency_key or "").strip()
+    if len(key) > 80:
+        raise InvalidInput(_("Idempotency-Key 不能超过80个字符。"), field="idempotency_key")
+    ticket, event, fingerprint = _new_submission(
+        enterprise=enterprise,
+        kind=kind,
+        title=title,
+        description=description,
+        category=category,
+        amount=amount,
+        chain_id=chain_id,
+        actor=actor,
+        source=source,
+        now=now,
+    )
+    ticket.idempotency_key = key
+    ticket.request_fingerprint = fingerprint if key else ""
+    # No lookup of the key first: a retry is rare, and the unique constraint on (enterprise,
+    # key) turns it (or a concurrent twin) into an IntegrityError, answered from the first
+    # ticket below. The rolled-back attempt leaves no trace (the number counter included).
+    try:
+        with transaction.atomic():
+            ticket.number = _next_numbers(timezone.localdate(now).year, 1)[0]
+            ticket.save(force_insert=True)
+            event.save(force_insert=True)
+    except IntegrityError:
+        # The key was used before, or a concurrent request with the same key won the race.
+        existing = _existing_for_key(enterprise.pk, key, fingerprint) if key else None
+        if existing is None:
+            raise
+        return existing, False
+    effects.publish_on_commit(effects.ROUTE_TICKET, ticket.pk)
+    return ticket, True
+
+
+def _new_submission(
+    *,
+    enterprise: Enterprise,
+    kind: str,
+    title: str,
+    description: str,
+    category: str,
+    amount,
+    chain_id: int | None,
+    actor: Actor,
+    source: str | None,
+    now: dt.datetime,
+    work_group: str = "",
+    import_batch_id: int | None = None,
+) -> tuple[Ticket, TicketEvent, str]:
+    """Check one new need and build its (unsaved) ticket and submit event, and the request's
+    fingerprint. Raises InvalidInput naming the field."""
+    from tickets.routing_store import default_chain
+
     if kind not in Kind.values:
         raise InvalidInput(
             _("清单类别无效，应为 %(kinds)s 之一。") % {"kinds": "、".join(Kind.values)},
@@ -269,14 +334,16 @@ def submit_ticket(
         )
     amount = _amount(kind, amount)
     # The chain object, not just its id: the caller presenting the new ticket needs its name.
+    # Read through .all(), so a caller submitting many reads the chains prefetched.
     chain = None
     if chain_id is not None:
-        chain = enterprise.chains.filter(pk=chain_id).first()
+        chain = next((c for c in enterprise.chains.all() if c.pk == chain_id), None)
         if chain is None:
             raise InvalidInput(_("该企业不属于所选产业链。"), field="chain")
-    key = (idempotency_key or "").strip()
-    if len(key) > 80:
-        raise InvalidInput(_("Idempotency-Key 不能超过80个字符。"), field="idempotency_key")
+    if source is None:
+        source = Source.SELF if actor.enterprise_id is not None else Source.WINDOW
+    elif source not in Source.values:
+        raise InvalidInput(_("来源无效。"), field="source")
     fingerprint = _fingerprint(
         kind=kind,
         title=title,
@@ -285,12 +352,11 @@ def submit_ticket(
         amount=amount,
         chain=chain_id,
     )
-    # No lookup of the key first: a retry is rare, and the unique constraint on (enterprise,
-    # key) turns it (or a concurrent twin) into an IntegrityError, answered from the first
-    # ticket below. The rolled-back attempt leaves no trace (the number counter included).
-    actor = actor_for(actor)
     ticket = Ticket(
         enterprise=enterprise,
+        source=source,
+        work_group=(work_group or "").strip()[:100],
+        import_batch_id=import_batch_id,
         kind=kind,
         title=title,
         description=description,
@@ -301,8 +367,6 @@ def submit_ticket(
         created_at=now,
         updated_at=now,
         submitted_by=actor.user,
-        idempotency_key=key,
-        request_fingerprint=fingerprint if key else "",
     )
     event = TicketEvent(
         ticket=ticket,
@@ -312,28 +376,68 @@ def submit_ticket(
         level=ticket.level,
         created_at=now,
     )
-    try:
-        with transaction.atomic():
-            ticket.number = _next_number(timezone.localdate(now).year)
-            ticket.save(force_insert=True)
-            event.save(force_insert=True)
-    except IntegrityError:
-        # The key was used before, or a concurrent request with the same key won the race.
-        existing = _existing_for_key(enterprise.pk, key, fingerprint) if key else None
-        if existing is None:
-            raise
-        return existing, False
-    effects.publish_on_commit(effects.ROUTE_TICKET, ticket.pk)
-    return ticket, True
+    return ticket, event, fingerprint
 
 
-def _next_number(year: int) -> str:
-    """The year's next ticket number, WH-2026-000123. The counter row stays locked until the
-    caller's transaction ends, so a rolled-back submission gives its number back (no gap)."""
+def submit_many(
+    needs: list[dict],
+    *,
+    actor=None,
+    source: str | None = None,
+    import_batch_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> list[Ticket | InvalidInput]:
+    """Submit many needs at once (a spreadsheet import): each is checked as submit_ticket
+    checks one, and the valid ones are saved together — one counter update for their numbers,
+    one INSERT of tickets and one of submit events — and routed after commit by one task.
+
+    `needs` are dicts of submit_ticket's keywords (`enterprise` an Enterprise, ideally with
+    its chains prefetched) plus `work_group`. Returns, in order, each need's ticket or the
+    InvalidInput that refused it; nothing is saved for a refused need. Call it inside a
+    transaction: the year's number counter stays locked until that commits."""
+    actor = actor_for(actor)
+    now = now or timezone.now()
+    results: list[Ticket | InvalidInput] = []
+    built: list[tuple[Ticket, TicketEvent]] = []
+    for need in needs:
+        need = dict(need)
+        try:
+            ticket, event, _fp = _new_submission(
+                actor=actor,
+                source=source,
+                import_batch_id=import_batch_id,
+                now=now,
+                work_group=need.pop("work_group", ""),
+                **{"category": "", "amount": None, "chain_id": None, **need},
+            )
+        except InvalidInput as refused:
+            results.append(refused)
+            continue
+        built.append((ticket, event))
+        results.append(ticket)
+    if not built:
+        return results
+    with transaction.atomic():
+        numbers = _next_numbers(timezone.localdate(now).year, len(built))
+        for (ticket, _event), number in zip(built, numbers, strict=True):
+            ticket.number = number
+        Ticket.objects.bulk_create([ticket for ticket, _event in built])
+        for ticket, event in built:
+            event.ticket = ticket  # the id bulk_create set (PostgreSQL and SQLite return it)
+        TicketEvent.objects.bulk_create([event for _ticket, event in built])
+        effects.publish_on_commit(effects.ROUTE_TICKETS, [ticket.pk for ticket, _e in built])
+    return results
+
+
+def _next_numbers(year: int, count: int) -> list[str]:
+    """The year's next `count` ticket numbers, WH-2026-000123. The counter row stays locked
+    until the caller's transaction ends, so a rolled-back submission gives its numbers back
+    (no gap)."""
     counter, _created = TicketNumberCounter.objects.select_for_update().get_or_create(year=year)
-    counter.last += 1
+    first = counter.last + 1
+    counter.last += count
     counter.save(update_fields=["last"])
-    return f"WH-{year}-{counter.last:06d}"
+    return [f"WH-{year}-{n:06d}" for n in range(first, counter.last + 1)]
 
 
 def _existing_for_key(enterprise_id: int, key: str, fingerprint: str) -> Ticket | None:
@@ -404,11 +508,26 @@ def route_ticket(*, ticket_id: int, now: dt.datetime | None = None, routing_data
     return _run(ticket_id, Action.ROUTE, None, apply, now=now)
 
 
+def route_many(ticket_ids, *, now: dt.datetime | None = None) -> int:
+    """Route each of these tickets that is still submitted, with the rules read once.
+    Returns how many were routed; one that cannot be (routed meanwhile, no calendar) is
+    logged and left to the re-route sweep."""
+    from tickets import routing_store
+
+    routing_data = (routing_store.load_rules(), routing_store.load_directory())
+    routed = 0
+    for ticket_id in ticket_ids:
+        try:
+            route_ticket(ticket_id=ticket_id, now=now, routing_data=routing_data)
+            routed += 1
+        except WorkflowError as error:
+            logger.info("routing of ticket %s skipped: %s", ticket_id, error)
+    return routed
+
+
 def reroute_stale(*, now: dt.datetime | None = None, limit: int = 5000) -> int:
     """Route tickets still `submitted` past the grace period (their routing task was lost,
     e.g. the broker was down at submission). Returns how many were routed."""
-    from tickets import routing_store
-
     now = now or timezone.now()
     cutoff = now - dt.timedelta(seconds=settings.REROUTE_GRACE_SECONDS)
     ids = list(
@@ -418,16 +537,8 @@ def reroute_stale(*, now: dt.datetime | None = None, limit: int = 5000) -> int:
     )
     if not ids:
         return 0
-    routing_data = (routing_store.load_rules(), routing_store.load_directory())
-    routed = 0
-    for ticket_id in ids:
-        try:
-            route_ticket(ticket_id=ticket_id, now=now, routing_data=routing_data)
-            routed += 1
-        except WorkflowError as error:
-            # Routed meanwhile by its own task, or no calendar: logged, retried next sweep.
-            logger.info("re-route of ticket %s skipped: %s", ticket_id, error)
-    return routed
+    # Routed meanwhile by its own task, or no calendar: logged, retried next sweep.
+    return route_many(ids, now=now)
 
 
 def dispatch_ticket(
@@ -714,9 +825,116 @@ def rate_ticket(*, ticket_id: int, actor, score: int, note: str = "", now=None) 
     return _run(ticket_id, Action.RATE, actor, apply, now=now)
 
 
+# --- duplicates ----------------------------------------------------------------------------
+
+
+def _survivor(into) -> int:
+    """The id of the ticket named by `into`: its number (WH-2026-000123) or its id."""
+    if isinstance(into, Ticket):
+        return into.pk
+    text = str(into if into is not None else "").strip()
+    if not text:
+        raise InvalidInput(_("请填写要合并到的诉求编号。"), field="into")
+    if text.isdigit():
+        found = Ticket.objects.filter(pk=int(text)).values_list("pk", flat=True).first()
+    else:
+        found = Ticket.objects.filter(number=text.upper()).values_list("pk", flat=True).first()
+    if found is None:
+        raise InvalidInput(_("诉求“%(into)s”不存在。") % {"into": text}, field="into")
+    return found
+
+
+def merged_text(title: str, description: str, *, origin: str) -> str:
+    """What the survivor's timeline shows of a merged request: where it came from, its words."""
+    return f"{origin}：{title}\n{description}"[:MAX_TEXT]
+
+
+def merge_ticket(*, ticket_id: int, into, actor, note: str = "", now=None) -> Ticket:
+    """Close `ticket_id` as a duplicate (已合并) of another open ticket of the same enterprise.
+
+    Both rows are locked (in id order, so two crossed merges cannot deadlock) and both
+    timelines get an event in one transaction: the duplicate a MERGE pointing to the survivor,
+    the survivor an ABSORB carrying the duplicate's words, which the enterprise reads as its
+    own request. The duplicate is terminal and no longer counted as taken in."""
+    actor = actor_for(actor)
+    now = now or timezone.now()
+    survivor_id = _survivor(into)
+    if survivor_id == ticket_id:
+        raise InvalidInput(_("不能把诉求合并到它自己。"), field="into")
+    sla = load_sla()
+    with transaction.atomic():
+        locked = {
+            t.pk: t
+            for t in Ticket.objects.select_for_update()
+            .filter(pk__in=[ticket_id, survivor_id])
+            .order_by("pk")
+        }
+        if ticket_id not in locked:
+            raise InvalidInput(_("诉求不存在。"), field="ticket")
+        ticket, survivor = locked[ticket_id], locked.get(survivor_id)
+        if survivor is None:
+            raise InvalidInput(_("要合并到的诉求不存在。"), field="into")
+        sources, target = TRANSITIONS[Action.MERGE]
+        if ticket.status not in sources:
+            raise IllegalTransition(Action.MERGE, ticket.status)
+        policy.require(actor, Action.MERGE, ticket)
+        if survivor.enterprise_id != ticket.enterprise_id:
+            raise InvalidInput(_("只能合并同一企业的诉求。"), field="into")
+        if survivor.status not in TRANSITIONS[Action.ABSORB][0]:
+            raise IllegalTransition(
+                Action.MERGE,
+                ticket.status,
+                _("诉求 %(number)s 当前状态为“%(status)s”，不能再并入其他诉求。")
+                % {"number": survivor.number, "status": survivor.get_status_display()},
+            )
+        note_text = _text(note, _("内部备注"), required=False)
+
+        change = _Change(ticket, Action.MERGE, actor, now, sla)
+        change.set(
+            status=target,
+            merged_into_id=survivor.pk,
+            closed_at=now,
+            held_at=None,
+            extension_requested_days=None,
+        )
+        change.schedule()
+        change.reply = _("已与诉求 %(number)s 合并办理，请在该诉求中查看进展。") % {
+            "number": survivor.number
+        }
+        _save(change)
+        merge_event = _record(change, note_text)
+
+        kept = _Change(survivor, Action.ABSORB, actor, now, sla)
+        kept.reply = merged_text(
+            ticket.title, ticket.description, origin=_("并入诉求 %(n)s") % {"n": ticket.number}
+        )
+        _save(kept)
+        absorb_event = _record(kept, note_text)
+    effects.publish_on_commit(effects.NOTIFY_EVENT, merge_event.pk)
+    effects.publish_on_commit(effects.NOTIFY_EVENT, absorb_event.pk)
+    return ticket
+
+
+def absorb_request(
+    *, ticket_id: int, actor, title: str, description: str, origin: str, note: str = "", now=None
+) -> Ticket:
+    """Add a request that duplicates an open ticket to that ticket's timeline instead of
+    opening a second one (an imported row merged into it): the enterprise's request counts
+    once, and its words are kept where the handler reads them."""
+
+    def apply(change: _Change) -> str:
+        title_text = _text(title, _("标题"), required=True, limit=MAX_TITLE)
+        text = _text(description, _("诉求内容"), required=False, limit=MAX_TEXT)
+        change.reply = merged_text(title_text, text, origin=origin)
+        return _text(note, _("内部备注"), required=False)
+
+    return _run(ticket_id, Action.ABSORB, actor, apply, now=now)
+
+
 __all__ = [
     "TRANSITIONS",
     "WorkflowError",
+    "absorb_request",
     "accept_ticket",
     "allowed_actions",
     "approve_explanation",
@@ -726,14 +944,17 @@ __all__ = [
     "deny_extension",
     "dispatch_ticket",
     "hold_ticket",
+    "merge_ticket",
     "reject_explanation",
     "reopen_ticket",
     "request_extension",
     "reroute_stale",
+    "route_many",
     "resolve_ticket",
     "resume_ticket",
     "return_ticket",
     "route_ticket",
+    "submit_many",
     "submit_ticket",
     "withdraw_ticket",
 ]

@@ -38,7 +38,8 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin with the workbench's site (weihai.admin_site): start pages, app order.
+    "weihai.apps.WeihaiAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -55,6 +56,7 @@ INSTALLED_APPS = [
     "enterprises",
     "tickets",
     "reports",
+    "intake",
     "api",
     "portal",
     # Login throttling for the portal and the admin (failed attempts per username + address).
@@ -72,6 +74,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Before axes (which must be last): a view's lost database answers 503, not 500.
+    "weihai.database_errors.DatabaseUnavailableMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its lockout response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -216,6 +220,8 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+# Where django.core.mail.backends.filebased.EmailBackend writes one file per message.
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "企业诉求直通车 <noreply@weihai.example>")
 SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 # Staff who are told when something needs a person: a missing working calendar, a bad row.
@@ -224,11 +230,30 @@ STAFF_ALERT_EMAILS = env_list("STAFF_ALERT_EMAILS", [])
 # --- Celery -----------------------------------------------------------------------------
 # Embedded default: Celery's filesystem transport in var/broker (no server to run).
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
+# Hard limit per task (a task may set a lower one); see the visibility timeout below.
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 600)
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 540)
+# Longest countdown of an automatic retry (tickets.tasks.RETRY, reports.tasks): a retry waits
+# in the worker unacknowledged, so it counts against the visibility timeout like a running task.
+CELERY_TASK_RETRY_BACKOFF_MAX = 300
+# Redis re-queues a message that stayed unacknowledged this long. With acks_late that is how a
+# task of a worker killed whole (SIGKILL, OOM, a lost host) runs again, so the timeout is the
+# delay of that recovery: short, but above the longest a healthy message stays unacked — a
+# retry's countdown plus the task's hard time limit (600 s + 300 s) — or a task still running
+# (or waiting for its retry) would be handed to a second worker. 1,200 s instead of kombu's
+# 3,600 s; tests/tickets/test_celery_config.py keeps the relation true for every task.
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {
-    # Above the longest task's hard time limit, so a slow task is never redelivered while
-    # it still runs (Redis re-queues unacked messages after this many seconds).
-    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 1200),
 }
+if (
+    CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+    <= CELERY_TASK_TIME_LIMIT + CELERY_TASK_RETRY_BACKOFF_MAX
+):
+    raise ImproperlyConfigured(
+        "CELERY_VISIBILITY_TIMEOUT must be above CELERY_TASK_TIME_LIMIT + "
+        f"{CELERY_TASK_RETRY_BACKOFF_MAX} s (the longest retry countdown), or running tasks "
+        "are redelivered to a second worker."
+    )
 if CELERY_BROKER_URL.startswith("filesystem"):
     _broker_dir = VAR_DIR / "broker"
     CELERY_BROKER_TRANSPORT_OPTIONS.update(
@@ -257,9 +282,6 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# Hard limit well below the visibility timeout (see above).
-CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 600)
-CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 540)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TIMEZONE = TIME_ZONE
@@ -277,6 +299,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env_int("REROUTE_SWEEP_SECONDS", 120),
         "options": {"expires": 110},
     },
+    # Sends what was committed but never sent: failed or abandoned claims, events whose task
+    # was lost, sweep steps no digest covered (tickets.notifications.redrive).
+    "notification-redrive": {
+        "task": "tickets.redrive_notifications",
+        "schedule": env_int("NOTIFICATION_REDRIVE_SECONDS", 300),
+        "options": {"expires": 280},
+    },
     # Recomputes deadlines left provisional after a calendar year was confirmed, and sends
     # the day's alert (once a day, from 08:00) while this or, from 1 November, next year's
     # working calendar is unconfirmed (tickets.calendar_store.watch_calendar).
@@ -284,6 +313,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tickets.watch_calendar",
         "schedule": crontab(minute=7),
         "options": {"expires": 3000},
+    },
+    # Re-sends report snapshots the scheduled run could not send (the mail server down for
+    # longer than the task's retries), until they go out (reports.reporting.resend_unsent).
+    "report-resend": {
+        "task": "reports.resend_unsent_reports",
+        "schedule": env_int("REPORT_RESEND_SECONDS", 600),
+        "options": {"expires": 540},
     },
     "weekly-report": {
         "task": "reports.scheduled_report",
@@ -301,6 +337,11 @@ CELERY_BEAT_SCHEDULE = {
 # Tickets still `submitted` this long after submission are routed by the sweep (the broker
 # may have been down when they were submitted).
 REROUTE_GRACE_SECONDS = env_int("REROUTE_GRACE_SECONDS", 300)
+
+# --- Intake -----------------------------------------------------------------------------
+# An imported row is checked for duplicates against the same enterprise's open tickets
+# submitted in the last this-many days.
+INTAKE_DUPLICATE_DAYS = env_int("INTAKE_DUPLICATE_DAYS", 90)
 
 LOGGING = {
     "version": 1,

@@ -18,6 +18,8 @@ urlpatterns = [
         admin.site.admin_view(DashboardExportView.as_view()),
         name="dashboard-export",
     ),
+    # The admin header's language switch posts to set_language.
+    path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     # Last among the api/ routes: api.urls ends with a JSON catch-all for unknown api/ paths.
     path("api/", include("api.urls")),

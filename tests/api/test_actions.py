@@ -9,6 +9,8 @@ from tickets.models import Status, Ticket, TicketEvent
 
 pytestmark = pytest.mark.django_db
 
+SURVIVOR = "<survivor>"
+
 # endpoint, starting status, extra ticket fields, who acts, body, status after, event action
 CASES = [
     ("accept", "assigned", {}, "handler", {}, "in_progress", "accept"),
@@ -83,7 +85,15 @@ CASES = [
     ("withdraw", "assigned", {}, "owner", {}, "withdrawn", "withdraw"),
     ("rate", "closed", {}, "owner", {"score": 5, "note": "满意"}, "closed", "rate"),
     ("dispatch", "returned", {}, "coordinator_user", None, "assigned", "dispatch"),
+    # "into" names a second open ticket of the same enterprise, made by the test.
+    ("merge", "assigned", {}, "coordinator_user", {"into": SURVIVOR}, "merged", "merge"),
 ]
+
+
+def with_survivor(world, body: dict) -> dict:
+    if body.get("into") == SURVIVOR:
+        body = {**body, "into": make_ticket(world, Status.IN_PROGRESS).number}
+    return body
 
 
 @pytest.mark.parametrize(
@@ -97,6 +107,7 @@ def test_action_endpoint_applies_the_workflow_step(
     ticket = make_ticket(world, start, **fields)
     if body is None:
         body = {"department": world.other_city.pk, "note": "改派市科技局"}
+    body = with_survivor(world, body)
 
     response = client_for(getattr(world, who)).post(
         f"/api/v1/tickets/{ticket.pk}/{endpoint}/", body

@@ -246,8 +246,11 @@ def test_four_needs_go_from_submission_to_rating_through_a_real_worker(
         assert actors[1] is None  # routed by the system (the worker)
         assert actors[2] == actors[3] == "工作人员"
         times = [dt.datetime.fromisoformat(e["created_at"]) for e in detail["events"]]
-        # Two processes, two clocks: allow them to disagree by a second, not more.
-        assert all(b > a - dt.timedelta(seconds=1) for a, b in itertools.pairwise(times))
+        # Two processes, two clocks ticking from one anchor: on a loaded 2-core machine the
+        # worker's start-up can skew them by a few seconds, never by minutes.
+        assert all(b > a - dt.timedelta(seconds=5) for a, b in itertools.pairwise(times)), [
+            (e["action"], e["created_at"]) for e in detail["events"]
+        ]
         assert {t.date() for t in times} == {dt.date(2026, 6, 3)}
     listed = owner.get("/api/v1/tickets/?status=closed")
     assert sorted(row["id"] for row in listed["results"]) == sorted(ids)

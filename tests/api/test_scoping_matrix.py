@@ -33,6 +33,7 @@ ID_RULES = {
     "post /api/v1/tickets/{id}/withdraw/": {},
     "post /api/v1/tickets/{id}/rate/": {"score": 5},
     "post /api/v1/tickets/{id}/dispatch/": {"department": 1},
+    "post /api/v1/tickets/{id}/merge/": {"into": "WH-2026-000001"},
 }
 # Operations without an id → what each caller gets (checked by _check_collection).
 COLLECTION_RULES = {

@@ -36,7 +36,9 @@ def test_url_is_named():
     assert reverse("api:stats-resolution") == URL
 
 
-@pytest.mark.parametrize("group_by", ["department", "kind", "district", "level", "chain", "month"])
+@pytest.mark.parametrize(
+    "group_by", ["department", "kind", "district", "level", "chain", "month", "source"]
+)
 def test_coordinator_gets_the_city_figures(world, client, group_by):
     client.force_login(staff_user(world.b, role="coordinator", username="coordinator"))
 
@@ -148,6 +150,7 @@ def test_schema_documents_parameters_and_responses(settings):
         "kind",
         "level",
         "month",
+        "source",
     ]
     assert parameters["since"]["schema"]["format"] == "date"
     assert parameters["until"]["schema"]["format"] == "date"

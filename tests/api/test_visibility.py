@@ -6,7 +6,7 @@ import json
 import pytest
 
 from tests.api.conftest import client_for, make_ticket
-from tests.api.test_actions import CASES
+from tests.api.test_actions import CASES, with_survivor
 from tickets import actions
 from tickets.models import Status
 
@@ -37,6 +37,7 @@ def test_every_action_that_takes_an_internal_note_is_covered():
         "deny-extension",
         "approve-explanation",
         "reject-explanation",
+        "merge",
     }
 
 
@@ -49,7 +50,7 @@ def test_an_internal_note_reaches_staff_and_never_the_enterprise(
     world, endpoint, start, fields, who, body, after, event
 ):
     ticket = make_ticket(world, start, **fields)
-    body = dict(body or {"department": world.other_city.pk})
+    body = with_survivor(world, dict(body or {"department": world.other_city.pk}))
     for name in INTERNAL[endpoint]:
         body[name] = SECRET
     spec = next(s for s in actions.ACTIONS.values() if s.slug == endpoint)

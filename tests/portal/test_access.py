@@ -141,7 +141,7 @@ def test_failed_logins_are_throttled_per_username_and_address(world, settings):
         assert wrong.status_code == 200
     locked = client.post("/portal/login/", {"username": "enterprise-a", "password": "wrong"})
     assert locked.status_code == 429
-    assert "登录失败次数过多" in locked.content.decode()
+    assert "登录失败次数过多，请 15 分钟后再试" in locked.content.decode()
 
     # Locked even with the right password, from that address …
     right = client.post("/portal/login/", {"username": "enterprise-a", "password": PASSWORD})
@@ -157,3 +157,14 @@ def test_failed_logins_are_throttled_per_username_and_address(world, settings):
         "/portal/login/", {"username": "enterprise-a", "password": PASSWORD}
     )
     assert elsewhere.status_code == 302
+
+
+def test_the_admin_login_is_throttled_too(world, settings):
+    _with_password(world.handler)
+    client = Client(REMOTE_ADDR="10.0.0.9")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        response = client.post("/admin/login/", {"username": "local-handler", "password": "wrong"})
+    assert response.status_code == 429
+    assert "请管理员重设密码" in response.content.decode()
+    right = client.post("/admin/login/", {"username": "local-handler", "password": PASSWORD})
+    assert right.status_code == 429

@@ -124,3 +124,30 @@ def test_forgot_password_sends_staff_nothing(world):
     response = Client().post("/portal/password-reset/", {"email": world.handler.email})
     assert response.status_code == 302  # the same answer: nothing to learn from it
     assert mail.outbox == []
+
+
+def test_a_coordinator_sees_and_sends_the_invitation(world):
+    client = signed_in(world.coordinator_user)
+    changelist = client.get(reverse("admin:enterprises_enterprise_changelist"))
+    assert 'value="send_invitation"' in changelist.content.decode()
+    enterprise = EnterpriseFactory(district=world.district, contact_email="new@firm.example")
+
+    page = _invite(client, enterprise)
+
+    assert "已发送 1 份邀请" in page.content.decode()
+    assert [m.to for m in mail.outbox] == [["new@firm.example"]]
+    assert EnterpriseAccount.objects.get(enterprise=enterprise).user.username == enterprise.uscc
+
+
+def test_a_staff_login_linked_to_an_enterprise_is_not_invited(world, superuser):
+    EnterpriseAccount.objects.filter(user=world.owner).update(user=world.handler)
+    page = _invite(signed_in(superuser), world.enterprise)
+    assert "是工作人员账号，不能用于企业服务" in page.content.decode()
+    assert mail.outbox == []
+
+
+def test_the_invitation_link_uses_site_url_when_set(world, superuser, settings):
+    settings.SITE_URL = "https://weihai.example"
+    _invite(signed_in(superuser), world.enterprise)
+    assert "https://weihai.example/portal/reset/" in mail.outbox[0].body
+    assert "https://weihai.example/portal/login/" in mail.outbox[0].body

@@ -129,6 +129,7 @@ def test_submitting_twice_with_one_form_makes_one_ticket(world, django_capture_o
     ticket = Ticket.objects.get()
     assert (ticket.kind, ticket.category, ticket.amount) == ("funding", "loan", 300)
     assert ticket.submitted_by == world.owner and ticket.enterprise == world.enterprise
+    assert ticket.source == "self"  # 企业自报
     assert first.status_code == second.status_code == 302
     assert first["Location"] == second["Location"] == f"/portal/tickets/{ticket.pk}/"
     assert TicketEvent.objects.filter(ticket=ticket, action="submit").count() == 1

@@ -4,6 +4,7 @@ staff and never the portal; nor does a staff member's name. The cases are the AP
 
 import pytest
 
+from tests.api.test_actions import with_survivor
 from tests.api.test_visibility import INTERNAL, NOTE_CASES, REPLY, SECRET
 from tests.portal.conftest import make_ticket, signed_in
 from tickets import actions
@@ -23,7 +24,7 @@ def test_an_internal_note_reaches_staff_and_never_the_portal(
 ):
     ticket = make_ticket(world, start, **fields)
     spec = next(s for s in actions.ACTIONS.values() if s.slug == endpoint)
-    values = dict(body or {"department": world.other_city.pk})
+    values = with_survivor(world, dict(body or {"department": world.other_city.pk}))
     for name in INTERNAL[endpoint]:
         values[name] = SECRET
     if any(f.name == "reply" for f in spec.fields) and not values.get("reply"):

@@ -44,7 +44,8 @@ def row(key, label, *args):
 
 ZERO = (0, 0, (0, 0), (0, 0), 0, 0, 0, 0, 0, (0, 0))
 
-OVERALL = figures(10, 4, (2, 4), (2, 4), 1, 2, 2, 2, 2, (2, 5))
+OVERALL_ARGS = (10, 4, (2, 4), (2, 4), 1, 2, 2, 2, 2, (2, 5))
+OVERALL = figures(*OVERALL_ARGS)
 
 
 def expected_rows(world) -> dict[str, list[dict]]:
@@ -82,5 +83,11 @@ def expected_rows(world) -> dict[str, list[dict]]:
             row("2026-02", "2026年2月", 3, 1, (0, 1), (1, 2), 1, 1, 2, 1, 1, (1, 3)),
             row("2026-03", "2026年3月", 4, 0, (0, 0), (0, 0), 0, 1, 0, 1, 1, (0, 1)),
             row("2026-04", "2026年4月", *ZERO),
+        ],
+        # Every ticket of this world came in as the enterprise's own (the default source).
+        "source": [
+            row("work_group", "工作组走访", *ZERO),
+            row("self", "企业自报", *OVERALL_ARGS),
+            row("window", "窗口代录", *ZERO),
         ],
     }

@@ -1,17 +1,24 @@
 import datetime as dt
 import io
+import os
+import socket
+import subprocess
+import sys
 from smtplib import SMTPException
 
 import pytest
+import time_machine
 from django.core import mail
 from django.core.mail import EmailMessage
 from django.core.management import CommandError, call_command
 from openpyxl import load_workbook
 
+from enterprises.models import Department
 from reports.models import ReportSnapshot
 from reports.periods import SHANGHAI, Period, last_complete_month, last_complete_week
-from reports.reporting import run_report
+from reports.reporting import resend_unsent, run_report
 from reports.tasks import scheduled_report
+from tests.broker import ROOT, database_url
 from tests.reports.conftest import NOW, at, wall
 from tickets.models import Ticket
 
@@ -221,6 +228,10 @@ def test_a_failed_send_is_retried_by_the_next_run(world, monkeypatch):
         run_report(period_kind="month", now=NOW)
     snapshot = ReportSnapshot.objects.get()
     assert (snapshot.email_claimed_at, snapshot.emailed_at) == (None, None)
+    # Truthful: nobody received it, and the row says why.
+    assert snapshot.recipients == []
+    assert (snapshot.email_wanted, snapshot.email_attempts) == (True, 1)
+    assert snapshot.email_error == "SMTPException: mail server down"
 
     retry = run_report(period_kind="month", now=NOW)
 
@@ -259,7 +270,120 @@ def test_without_recipients_the_snapshot_is_kept_and_sent_later(world):
     assert mail.outbox[0].to == ["office@gov.example"]
 
 
+def smtp_down_until(monkeypatch, calls: list, *, failures: int):
+    original = EmailMessage.send
+
+    def send(self, *args, **kwargs):
+        calls.append(self.subject)
+        if len(calls) <= failures:
+            raise ConnectionRefusedError(111, "Connection refused")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(EmailMessage, "send", send)
+
+
+def test_the_resend_sweep_sends_a_report_the_task_gave_up_on_exactly_once(world, monkeypatch):
+    calls = []
+    smtp_down_until(monkeypatch, calls, failures=3)
+    with pytest.raises(ConnectionRefusedError):
+        run_report(period_kind="month", now=NOW)  # the task's last retry
+    assert resend_unsent() == 0  # still down: kept for the next run
+    assert resend_unsent() == 0
+    snapshot = ReportSnapshot.objects.get()
+    assert (snapshot.emailed_at, snapshot.recipients, snapshot.email_attempts) == (None, [], 3)
+    assert resend_unsent() == 1  # the mail server is back
+    assert resend_unsent() == 0
+    assert run_report(period_kind="month", now=NOW).sent is False
+    assert len(mail.outbox) == 1
+    snapshot.refresh_from_db()
+    assert snapshot.recipients == ["leader-industry@gov.example"]
+    assert (snapshot.email_attempts, snapshot.email_error) == (4, "")
+
+
+def test_the_resend_sweep_leaves_snapshots_built_without_email_alone(world):
+    run_report(period_kind="month", now=NOW, email=False)
+    assert resend_unsent() == 0
+    assert mail.outbox == []
+
+
+def test_the_resend_sweep_takes_over_an_expired_claim_only(world, monkeypatch):
+    from django.utils import timezone
+
+    run = run_report(period_kind="month", now=NOW, email=False)
+    ReportSnapshot.objects.filter(pk=run.snapshot.pk).update(
+        email_wanted=True, email_claimed_at=timezone.now()
+    )
+    assert resend_unsent() == 0  # a worker is sending it right now
+    with time_machine.travel(timezone.now() + dt.timedelta(hours=1)):
+        assert resend_unsent() == 1  # that worker died
+    assert len(mail.outbox) == 1
+
+
+def test_the_resend_sweep_runs_from_beat(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["report-resend"]
+    assert entry["task"] == "reports.resend_unsent_reports"
+    assert entry["options"]["expires"] < entry["schedule"]
+
+
 # --- the command ----------------------------------------------------------------------------
+
+
+def test_command_says_it_did_not_send_when_the_mail_server_refuses(world, monkeypatch):
+    smtp_down_until(monkeypatch, [], failures=1)
+    out = io.StringIO()
+    with pytest.raises(CommandError) as raised:
+        call_command("report", "--period", "month", "--now", "2026-03-20T12:00", stdout=out)
+    snapshot = ReportSnapshot.objects.get()
+    assert out.getvalue().splitlines()[0] == (
+        "企业诉求办理月报（2026-02-01至2026-02-28）：已生成，"
+        f"邮件发送失败，未发送（快照 #{snapshot.pk}）"
+    )
+    message = str(raised.value)
+    assert message.startswith("报表邮件未发送 / the report was NOT emailed：ConnectionRefusedError")
+    assert f"快照 #{snapshot.pk} 已保存" in message
+    assert (snapshot.emailed_at, snapshot.recipients, snapshot.email_wanted) == (None, [], True)
+    # The re-send sweep sends it once the server is back; the command then says so.
+    assert resend_unsent() == 1
+    out = io.StringIO()
+    call_command("report", "--period", "month", "--now", "2026-03-20T12:00", stdout=out)
+    assert "已存在（未重复生成），此前已发送，未重复发送" in out.getvalue()
+    assert len(mail.outbox) == 1
+
+
+def test_command_without_recipients_exits_non_zero(world):
+    Department.objects.update(email="")
+    with pytest.raises(CommandError, match="没有收件人"):
+        call_command(
+            "report", "--period", "month", "--now", "2026-03-20T12:00", stdout=io.StringIO()
+        )
+    assert ReportSnapshot.objects.get().email_wanted is True
+
+
+@pytest.mark.postgres  # the command runs in another process, which needs a database server
+@pytest.mark.django_db(transaction=True)
+def test_command_exits_non_zero_from_the_shell_when_smtp_refuses(world):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed again: connections are refused
+    result = subprocess.run(
+        [sys.executable, "manage.py", "report", "--period", "month", "--now", "2026-03-20T12:00"],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "DATABASE_URL": database_url(),
+            "DEBUG": "1",
+            "DOTENV_FILE": "",
+            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "EMAIL_HOST": "127.0.0.1",
+            "EMAIL_PORT": str(port),
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert "邮件发送失败，未发送" in result.stdout
+    assert "报表邮件未发送 / the report was NOT emailed：ConnectionRefusedError" in result.stderr
 
 
 def test_command_builds_a_custom_period(world):

@@ -84,6 +84,14 @@ def world(db):
 def make_ticket(world, status: str, *, now: dt.datetime = T0, **fields) -> Ticket:
     """A ticket in `status` at `now`, with the fields the workflow would have set."""
     sla = world.sla
+    if status == Status.MERGED and "merged_into" not in fields:
+        # The survivor: an open ticket of the same enterprise.
+        fields["merged_into"] = make_ticket(
+            world,
+            Status.IN_PROGRESS,
+            now=now,
+            enterprise=fields.get("enterprise", world.enterprise),
+        )
     department = fields.pop("department", world.local)
     values = {
         "number": fields.pop("number", None) or f"WH-2026-{Ticket.objects.count() + 1:06d}",
@@ -94,7 +102,7 @@ def make_ticket(world, status: str, *, now: dt.datetime = T0, **fields) -> Ticke
         "status": status,
         "created_at": now - dt.timedelta(hours=1),
     }
-    if status not in (Status.SUBMITTED, Status.WITHDRAWN):
+    if status not in (Status.SUBMITTED, Status.WITHDRAWN, Status.MERGED):
         accept_due, resolve_due = sla.assignment_deadlines("difficulty", department.tier, now)
         values.update(
             department=department,
@@ -122,6 +130,8 @@ def make_ticket(world, status: str, *, now: dt.datetime = T0, **fields) -> Ticke
         values["closed_at"] = now
     if status == Status.RETURNED:
         values.update(department=world.coordinator, return_count=1)
+    if status == Status.MERGED:
+        values["closed_at"] = now
     values.update(fields)
     ticket = Ticket(**values)
     sla.schedule(ticket)

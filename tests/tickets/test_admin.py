@@ -37,7 +37,9 @@ def test_department_staff_see_only_their_tickets(world, client):
     mine = make_ticket(world, Status.ASSIGNED)
     theirs = make_ticket(world, Status.ASSIGNED, department=world.other_city)
     client.force_login(world.handler)
-    page = client.get(reverse("admin:tickets_ticket_changelist")).content.decode()
+    page = client.get(reverse("admin:tickets_ticket_changelist"), follow=True).content.decode()
+    assert mine.number in page and theirs.number not in page
+    page = client.get(reverse("admin:tickets_ticket_changelist") + "?queue=").content.decode()
     assert mine.number in page and theirs.number not in page
     assert client.get(reverse("admin:tickets_ticket_change", args=[theirs.pk])).status_code == 302
 

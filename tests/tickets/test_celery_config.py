@@ -18,6 +18,26 @@ def test_time_limits_stay_below_the_visibility_timeout():
     assert settings.CELERY_TASK_SOFT_TIME_LIMIT < settings.CELERY_TASK_TIME_LIMIT < visibility
 
 
+def test_visibility_timeout_fits_every_task_and_is_far_below_an_hour():
+    """After a whole-worker SIGKILL an unacked task waits this long to run again: above the
+    longest a healthy message stays unacked (a retry's countdown + the task's hard limit),
+    well below kombu's 3,600 s default."""
+    from weihai.celery import app
+
+    visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+    ours = {
+        name: task for name, task in app.tasks.items() if name.startswith(("tickets.", "reports."))
+    }
+    assert len(ours) >= 8
+    longest = 0
+    for name, task in ours.items():
+        time_limit = task.time_limit or settings.CELERY_TASK_TIME_LIMIT
+        countdown = task.retry_backoff_max if getattr(task, "autoretry_for", ()) else 0
+        assert countdown <= settings.CELERY_TASK_RETRY_BACKOFF_MAX, name
+        longest = max(longest, time_limit + countdown)
+    assert longest < visibility <= 1800
+
+
 def test_beat_runs_from_the_database_scheduler_with_the_schedule_in_code():
     assert settings.CELERY_BEAT_SCHEDULER == "django_celery_beat.schedulers:DatabaseScheduler"
     schedule = settings.CELERY_BEAT_SCHEDULE

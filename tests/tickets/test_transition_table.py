@@ -53,6 +53,17 @@ def _call(world, action: str, ticket: Ticket):
         ),
         "withdraw": lambda: workflow.withdraw_ticket(ticket_id=pk, actor=world.owner, now=NOW),
         "rate": lambda: workflow.rate_ticket(ticket_id=pk, actor=world.owner, score=5, now=NOW),
+        "merge": lambda: workflow.merge_ticket(
+            ticket_id=pk, into=world.survivor.number, actor=world.coordinator_user, now=NOW
+        ),
+        "absorb": lambda: workflow.absorb_request(
+            ticket_id=pk,
+            actor=world.coordinator_user,
+            title="用电增容",
+            description="同一诉求，工作组再次报送。",
+            origin="导入",
+            now=NOW,
+        ),
     }
     return calls[action]()
 
@@ -69,13 +80,16 @@ def _prepare(world, status: str, action: str) -> Ticket:
         extra["extension_requested_days"] = 3
     if status == Status.SUBMITTED and action == "dispatch":
         extra["department"] = None
+    if action == "merge":
+        world.survivor = make_ticket(world, Status.IN_PROGRESS)
     return make_ticket(world, status, **extra)
 
 
 def test_table_names_every_status_and_a_function_for_every_action():
     statuses = {s for sources, _ in workflow.TRANSITIONS.values() for s in sources}
-    assert statuses == set(Status.values) - {Status.WITHDRAWN}  # the only dead end
-    assert len(SINGLE_TICKET_ACTIONS) == 16
+    # the dead ends: withdrawn by the enterprise, merged into another ticket
+    assert statuses == set(Status.values) - {Status.WITHDRAWN, Status.MERGED}
+    assert len(SINGLE_TICKET_ACTIONS) == 18
 
 
 @pytest.mark.parametrize(("status", "action"), PAIRS)

@@ -7,7 +7,7 @@ import datetime as dt
 from django.core.management.base import BaseCommand, CommandError
 
 from reports.periods import Period, parse_instant
-from reports.reporting import PERIOD_KINDS, run_report
+from reports.reporting import PERIOD_KINDS, run_report, send_snapshot
 
 
 def _date(value: str) -> dt.date:
@@ -49,18 +49,37 @@ class Command(BaseCommand):
             except ValueError:
                 raise CommandError("--since 不能晚于 --until。") from None
         run = run_report(
-            period_kind=options["period"] or "week",
-            now=now,
-            period=period,
-            email=not options["no_email"],
+            period_kind=options["period"] or "week", now=now, period=period, email=False
         )
         snapshot = run.snapshot
         state = "已生成" if run.created else "已存在（未重复生成）"
-        if run.sent:
-            mail = f"已发送至 {len(snapshot.recipients)} 个邮箱"
+        failure = None
+        if options["no_email"]:
+            mail = "未发送"
         elif snapshot.emailed_at:
             mail = "此前已发送，未重复发送"
         else:
-            mail = "未发送"
+            try:
+                sent = send_snapshot(snapshot)
+            except Exception as error:  # the mail server refused or is unreachable
+                sent, failure = False, f"{type(error).__name__}: {error}"
+            snapshot.refresh_from_db(fields=["emailed_at", "email_claimed_at", "recipients"])
+            if sent:
+                mail = f"已发送至 {len(snapshot.recipients)} 个邮箱"
+            elif failure:
+                mail = "邮件发送失败，未发送"
+            elif snapshot.emailed_at:
+                mail = "此前已发送，未重复发送"
+            elif snapshot.email_claimed_at:
+                mail = "正在由另一进程发送，未重复发送"
+            else:
+                mail = "未发送：没有收件人"
+                failure = "没有收件人（市领导层级单位的邮箱、STAFF_ALERT_EMAILS 均为空）"
         self.stdout.write(f"{snapshot.title}：{state}，{mail}（快照 #{snapshot.pk}）")
         self.stdout.write(snapshot.headline)
+        if failure:
+            raise CommandError(
+                f"报表邮件未发送 / the report was NOT emailed：{failure}。"
+                f"快照 #{snapshot.pk} 已保存；系统每隔几分钟自动重发，直到发出"
+                "（reports.resend_unsent_reports）。"
+            )
