@@ -70,7 +70,7 @@ def test_connection_lost_before_commit_answers_503_and_the_retry_creates_one_tic
     world, monkeypatch
 ):
     client = client_for(world.owner)
-    calls = once_after(monkeypatch, workflow, "_next_number")  # inside the insert's transaction
+    calls = once_after(monkeypatch, workflow, "_next_numbers")  # inside the insert's transaction
 
     first = client.post("/api/v1/tickets/", NEED, format="json", HTTP_IDEMPOTENCY_KEY="crm-1")
 

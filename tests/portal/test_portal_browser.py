@@ -130,6 +130,8 @@ def test_an_enterprise_submits_follows_rates_and_reopens(
         _fits(page, width)
         screenshot(page, name)
 
+    page.goto(f"{base}/portal/login/")
+    shot("00-login")
     log_in(page, base, "tuozhan", PASSWORD, path="/portal/login/")
     page.wait_for_url(f"{base}/portal/")
     shot("01-signed-in")
@@ -188,6 +190,15 @@ def test_an_enterprise_submits_follows_rates_and_reopens(
     shot("07-confirmed-rated-5")
     second.refresh_from_db()
     assert (second.status, second.satisfaction) == (Status.CLOSED, 5)
+
+    # The other pages fit the screen too.
+    page.goto(f"{base}/portal/submit/")
+    shot("09-choose-a-list")
+    page.goto(f"{base}/portal/submit/funding/")
+    shot("10-funding-form")
+    page.goto(f"{base}/portal/profile/")
+    assert page.input_value("#id_contact_email") == enterprise.contact_email
+    shot("11-profile")
 
     # The list after all that, and the English switch.
     page.goto(f"{base}/portal/?kind=technology")
