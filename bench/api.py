@@ -5,7 +5,7 @@ on loopback. Beside the API it measures a bare endpoint on the same server that 
 row into a scratch table (the baseline: Django + one INSERT, nothing else), so the figure
 that matters is the ratio, not the machine.
 
-    # once: a database with the city-scale demo data (about 5 minutes)
+    # once: a database with the city-scale demo data (about 2–4 minutes)
     createdb weihai_bench_api
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/weihai_bench_api DEBUG=1 \\
         python manage.py migrate && python manage.py load_reference_data && \\
