@@ -13,7 +13,7 @@ from django.utils import translation
 
 ROOT = Path(settings.BASE_DIR)
 PO = ROOT / "locale" / "en" / "LC_MESSAGES" / "django.po"
-PROJECT = ["weihai", "enterprises", "tickets", "reports", "api", "intake", "templates"]
+PROJECT = ["weihai", "enterprises", "tickets", "reports", "api", "intake", "portal", "templates"]
 CJK = re.compile(r"[\u3400-\u9fff]")
 
 
