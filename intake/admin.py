@@ -22,6 +22,7 @@ from enterprises.models import IndustryChain
 from intake import services
 from intake.models import ImportBatch, ImportRow
 from intake.workbook import template
+from tickets.admin import ReadOnlyAdminMixin
 from tickets.errors import WorkflowError
 
 # The most rows a preview page lists at once (a 10,000-row file pages through them).
@@ -47,21 +48,12 @@ class UploadForm(forms.Form):
         return upload
 
 
-class CoordinatorOnly:
+class CoordinatorOnly(ReadOnlyAdminMixin):
     def has_module_permission(self, request):
         return is_coordinator(request)
 
     def has_view_permission(self, request, obj=None):
         return is_coordinator(request)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ImportBatch)

@@ -14,6 +14,7 @@ from enterprises.admin_access import MemberViewsCoordinatorEdits, is_coordinator
 from reports.models import ReportSnapshot, StatsConfig
 from reports.periods import EARLIEST_DATE, LATEST_DATE, Period
 from tickets.actors import actor_for
+from tickets.admin import ReadOnlyAdminMixin
 from tickets.models import Status
 
 
@@ -101,7 +102,7 @@ class GenerateReportForm(forms.Form):
 
 
 @admin.register(ReportSnapshot)
-class ReportSnapshotAdmin(admin.ModelAdmin):
+class ReportSnapshotAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Past reports stay as they were sent: read-only, never deleted from here. They cover
     the whole city, so coordinators, leaders and superusers see them (or a model permission)."""
 
@@ -138,15 +139,6 @@ class ReportSnapshotAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request, obj=None):
         return _sees_city(request) or super().has_view_permission(request, obj)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("三率"))
     def summary(self, obj):

@@ -626,7 +626,7 @@ def _recompute_after_commit():
 
 
 @admin.register(CalendarYear)
-class CalendarYearAdmin(MemberViewsCoordinatorEdits, admin.ModelAdmin):
+class CalendarYearAdmin(ReadOnlyAdminMixin, MemberViewsCoordinatorEdits, admin.ModelAdmin):
     """The years of the working calendar, and the page to enter one from the State Council's
     notice (preview as a 12-month calendar, then confirm). Members look; coordinators and
     superusers confirm. Rows are written only by confirming (tickets.calendar_store)."""
@@ -634,15 +634,6 @@ class CalendarYearAdmin(MemberViewsCoordinatorEdits, admin.ModelAdmin):
     list_display = ["year", "source", "confirmed_at", "confirmed_by", "enter_link"]
     list_select_related = ["confirmed_by"]
     ordering = ["-year"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("日历"))
     def enter_link(self, year):
